@@ -1,0 +1,35 @@
+//! The command-line surface: clap derive structs only. Each subcommand's own flags live in its
+//! `commands/<name>.rs` beside the code that reads them.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+
+/// Tollgate: a container-image security gate for CI.
+#[derive(Debug, Parser)]
+#[command(name = "tollgate", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct GlobalArgs {
+    /// Print nothing but the requested reports and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// More logging on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Inspect an image: its config, layers and files.
+    #[command(subcommand)]
+    Image(commands::image::ImageCommand),
+}

@@ -1,0 +1,3 @@
+//! One module per subcommand: turn its args into an engine call and render the result.
+
+pub(crate) mod image;
