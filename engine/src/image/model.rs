@@ -279,8 +279,45 @@ pub fn normalize_path(path: &str) -> Option<String> {
     Some(out)
 }
 
+/// One hit of a [`ContentScanner`] in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentHit {
+    /// The rule that matched (`AWS_ACCESS_KEY`, a policy's regex name, …).
+    pub rule: String,
+    /// 1-based line number of the match.
+    pub line: u32,
+    /// Short fingerprint of the matched value (never the value itself).
+    pub fingerprint: String,
+    /// The matched text with any secret part masked.
+    pub masked: String,
+}
+
+/// A hit attributed to the final file it was found in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileContentHit {
+    /// Absolute path of the file.
+    pub path: String,
+    /// Index of the layer whose version of the file was scanned (the final one).
+    pub layer: usize,
+    /// The hit.
+    pub hit: ContentHit,
+}
+
+/// A scanner run over file contents while layers stream, so contents never have to be kept.
+///
+/// The image stage calls [`ContentScanner::scan`] for every regular file that
+/// [`ContentScanner::wants`], in every layer, possibly from several threads; it keeps only the
+/// hits of files that survive into the final filesystem (a file overwritten or whited out in a
+/// later layer loses its hits).
+pub trait ContentScanner: Send + Sync + std::fmt::Debug {
+    /// Whether to read this file at all (path and size known before reading).
+    fn wants(&self, path: &str, size: u64) -> bool;
+    /// Scans one file's bytes (at most the request's `max_file_size`).
+    fn scan(&self, path: &str, data: &[u8]) -> Vec<ContentHit>;
+}
+
 /// What a later stage asks the image stage to keep in memory while streaming layers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ContentRequest {
     /// Glob patterns over absolute paths (`/var/lib/dpkg/status`, `**/*.dist-info/METADATA`).
     pub globs: Vec<String>,
@@ -291,6 +328,8 @@ pub struct ContentRequest {
     pub max_file_size: u64,
     /// Size cap for executables kept because of `executables`.
     pub max_binary_size: u64,
+    /// Scanners run over file contents while streaming (secrets, content regexes).
+    pub scanners: Vec<Arc<dyn ContentScanner>>,
 }
 
 impl Default for ContentRequest {
@@ -300,6 +339,7 @@ impl Default for ContentRequest {
             executables: false,
             max_file_size: 16 * 1024 * 1024,
             max_binary_size: 256 * 1024 * 1024,
+            scanners: Vec::new(),
         }
     }
 }
@@ -315,6 +355,8 @@ pub struct Image {
     pub layers: Vec<LayerInfo>,
     /// The squashed filesystem.
     pub files: FileTree,
+    /// Hits of the request's content scanners in final files, sorted by path then line.
+    pub content_hits: Vec<FileContentHit>,
 }
 
 #[cfg(test)]
