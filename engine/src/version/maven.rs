@@ -193,8 +193,7 @@ impl MavenVersion {
                 Item::string(s, false)
             }
         };
-        for i in 0..chars.len() {
-            let c = chars[i];
+        for (i, &c) in chars.iter().enumerate() {
             if c == '.' || c == '-' {
                 if i == start {
                     b.push(Item::Int("".into()));
