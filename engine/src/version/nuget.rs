@@ -32,14 +32,13 @@ impl NugetVersion {
             Some((r, m)) => (r, Some(m)),
             None => (s, None),
         };
-        if let Some(m) = meta {
-            if m.is_empty()
+        if let Some(m) = meta
+            && (m.is_empty()
                 || m.split('.').any(|id| {
                     id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                })
-            {
-                return Err("invalid build metadata".into());
-            }
+                }))
+        {
+            return Err("invalid build metadata".into());
         }
         let (core, labels) = match rest.split_once('-') {
             Some((c, l)) => (c, Some(l)),
