@@ -25,6 +25,7 @@ pub mod image;
 pub mod matcher;
 pub mod policy;
 pub mod report;
+pub mod store;
 pub mod types;
 pub mod version;
 pub mod vulndb;

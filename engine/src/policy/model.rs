@@ -42,6 +42,9 @@ pub struct AllowlistRef {
     pub allowlist_id: String,
     /// Item id within it.
     pub item_id: String,
+    /// The allowlist's name.
+    #[serde(default)]
+    pub allowlist_name: String,
 }
 
 /// One fired trigger.
@@ -129,4 +132,16 @@ pub struct Evaluation {
     /// Warnings (end-of-life gates, unused allowlist items, stale data).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The policy result before the allowlisted/denylisted image lists were applied.
+    #[serde(default)]
+    pub policy_action: Action,
+    /// The allowlisted-image rule that matched (id or name), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_allowlisted_image: Option<String>,
+    /// The denylisted-image rule that matched (id or name), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_denylisted_image: Option<String>,
+    /// RFC 3339 time of the evaluation.
+    #[serde(default)]
+    pub evaluated_at: String,
 }

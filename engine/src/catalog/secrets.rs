@@ -1,0 +1,425 @@
+//! File contents → secret and content-regex hits: [`SecretScanner`] is the
+//! [`ContentScanner`](crate::image::ContentScanner) the image stage runs over every regular file
+//! while layers stream (possibly from several threads), and [`from_hits`] turns the hits that
+//! survive into the final filesystem into masked [`SecretFinding`]s for the inventory.
+//!
+//! Does not decide anything (the `secret_scans` and `files` policy gates do). Invariants: a
+//! secret value never leaves this module — hits carry only a 12-hex sha256 fingerprint and a
+//! masked excerpt; binary files (a NUL byte in the first 8 KiB) and files over the size cap are
+//! skipped; documentation, locale and dependency-cache paths are skipped by name.
+//!
+//! The default rules are Anchore's (`AWS_ACCESS_KEY`, `AWS_SECRET_KEY`, `PRIV_KEY`,
+//! `DOCKER_AUTH`, `API_KEY`), reported with Anchore's exact `NAME=REGEX` text so existing
+//! allowlist trigger ids keep matching, but run as equivalent Rust regexes (the `regex` crate has
+//! no look-around), plus token shapes Anchore lacks (GitHub, Slack, GitLab, Stripe, bare AWS key
+//! ids). All rules are run as one `RegexSet` pass per file; only rules that matched are re-run to
+//! locate lines.
+
+use regex::{Regex, RegexSet};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::SecretFinding;
+use crate::image::{ContentHit, ContentScanner, FileContentHit};
+
+/// Prefix of `ContentHit::rule` for content-regex (non-secret) rules.
+pub const CONTENT_PREFIX: &str = "content:";
+
+/// Largest file scanned (bytes). Anchore's default is 10 kB; secrets in larger text files are
+/// still worth finding, so Tollgate reads up to 2 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
+
+/// At most this many hits per rule per file (a minified bundle can repeat a token shape).
+const MAX_HITS_PER_RULE: usize = 20;
+
+/// Whether a rule finds secrets or is a plain content regex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentRuleKind {
+    /// A secret rule (`secret_scans` gate; masked).
+    Secret,
+    /// A content regex (`files/content_regex_match` gate).
+    Content,
+}
+
+/// A named regex to run over file contents (from a policy bundle).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentRule {
+    /// Name (`NAME` of `NAME=REGEX`).
+    pub name: String,
+    /// The regex (Rust syntax), matched per line.
+    pub regex: String,
+    /// Secret or content rule.
+    pub kind: ContentRuleKind,
+}
+
+struct DefaultRule {
+    name: &'static str,
+    /// The text reported (Anchore's own regex for Anchore's names).
+    display: &'static str,
+    /// The regex run; group `s` (when present) is the secret part to mask and fingerprint.
+    engine: &'static str,
+}
+
+const DEFAULT_RULES: &[DefaultRule] = &[
+    DefaultRule {
+        name: "AWS_ACCESS_KEY",
+        display: "(?i).*aws_access_key_id( *=+ *).*(?<![A-Z0-9])[A-Z0-9]{20}(?![A-Z0-9]).*",
+        engine: r"(?im)aws_access_key_id *=+ *.*?(?:^|[^A-Z0-9])(?P<s>[A-Z0-9]{20})(?:[^A-Z0-9]|$)",
+    },
+    DefaultRule {
+        name: "AWS_SECRET_KEY",
+        display: "(?i).*aws_secret_access_key( *=+ *).*(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=]).*",
+        engine: r"(?im)aws_secret_access_key *=+ *.*?(?:^|[^A-Za-z0-9/+=])(?P<s>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)",
+    },
+    DefaultRule {
+        name: "PRIV_KEY",
+        display: "(?i)-+BEGIN(.*)PRIVATE KEY-+",
+        engine: r"(?im)-+BEGIN(?P<s>.*)PRIVATE KEY-+",
+    },
+    DefaultRule {
+        name: "DOCKER_AUTH",
+        display: "(?i).*\"auth\": *\".+\"",
+        engine: r#"(?im)"auth": *"(?P<s>[^"]+)""#,
+    },
+    DefaultRule {
+        name: "API_KEY",
+        display: "(?i).*api(-|_)key( *=+ *).*(?<![A-Z0-9])[A-Z0-9]{20,60}(?![A-Z0-9]).*",
+        engine: r"(?im)api(?:-|_)key *=+ *.*?(?:^|[^A-Z0-9])(?P<s>[A-Z0-9]{20,60})(?:[^A-Z0-9]|$)",
+    },
+    DefaultRule {
+        name: "GITHUB_TOKEN",
+        display: r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{82})",
+        engine: r"(?P<s>gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{82})",
+    },
+    DefaultRule {
+        name: "GITLAB_TOKEN",
+        display: r"glpat-[A-Za-z0-9_\-]{20,}",
+        engine: r"(?P<s>glpat-[A-Za-z0-9_\-]{20,})",
+    },
+    DefaultRule {
+        name: "SLACK_TOKEN",
+        display: r"xox[baprs]-[A-Za-z0-9-]{10,}",
+        engine: r"(?P<s>xox[baprs]-[A-Za-z0-9-]{10,})",
+    },
+    DefaultRule {
+        name: "STRIPE_KEY",
+        display: r"(?:sk|rk)_live_[A-Za-z0-9]{20,}",
+        engine: r"(?P<s>(?:sk|rk)_live_[A-Za-z0-9]{20,})",
+    },
+    DefaultRule {
+        name: "AWS_ACCESS_KEY_ID",
+        display: r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
+        engine: r"\b(?P<s>(?:AKIA|ASIA)[A-Z0-9]{16})\b",
+    },
+];
+
+/// Paths never read (documentation, locales, dependency caches), and extensions of binary /
+/// media formats.
+const SKIP_PREFIXES: &[&str] = &[
+    "/usr/share/doc/",
+    "/usr/share/man/",
+    "/usr/share/info/",
+    "/usr/share/locale/",
+    "/usr/share/i18n/",
+    "/usr/share/zoneinfo/",
+    "/usr/share/perl",
+    "/usr/include/",
+    "/usr/share/mime/",
+    "/usr/share/icons/",
+    "/usr/share/fonts/",
+    "/proc/",
+    "/sys/",
+    "/dev/",
+    "/var/lib/dpkg/info/",
+    "/var/cache/",
+    "/usr/share/common-licenses/",
+];
+const SKIP_SEGMENTS: &[&str] = &[
+    "/node_modules/",
+    "/go/pkg/mod/",
+    "/.git/",
+    "/__pycache__/",
+    "/site-packages/",
+    "/dist-packages/",
+];
+const SKIP_EXTENSIONS: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "ico", "svg", "webp", "bmp", "woff", "woff2", "ttf", "otf", "eot",
+    "mp3", "mp4", "gz", "tgz", "zip", "xz", "bz2", "zst", "tar", "jar", "war", "whl", "pyc", "so",
+    "a", "o", "mo", "gmo", "md", "rst", "html", "htm", "css", "map", "h", "hpp", "c", "cc", "pod",
+    "3", "1", "8",
+];
+
+#[derive(Debug)]
+struct Compiled {
+    name: String,
+    re: Regex,
+    content: bool,
+}
+
+/// The secret / content-regex scanner. Immutable after construction; `Sync`, so the image stage
+/// may call it from several threads at once.
+#[derive(Debug)]
+pub struct SecretScanner {
+    rules: Vec<Compiled>,
+    set: RegexSet,
+    max_file_size: u64,
+}
+
+impl SecretScanner {
+    /// The default rules plus `extra_rules` (a bundle's `NAME=REGEX` rules). Extra rules whose
+    /// regex does not compile are skipped (bundles are validated before this is called).
+    pub fn new(extra_rules: &[ContentRule]) -> SecretScanner {
+        let mut rules: Vec<Compiled> = Vec::new();
+        for r in DEFAULT_RULES {
+            if let Ok(re) = Regex::new(r.engine) {
+                rules.push(Compiled {
+                    name: r.name.into(),
+                    re,
+                    content: false,
+                });
+            }
+        }
+        for r in extra_rules {
+            let Ok(re) = Regex::new(&format!("(?m){}", r.regex)) else {
+                continue;
+            };
+            let content = r.kind == ContentRuleKind::Content;
+            if !content && rules.iter().any(|c| c.name == r.name && !c.content) {
+                continue;
+            }
+            rules.push(Compiled {
+                name: r.name.clone(),
+                re,
+                content,
+            });
+        }
+        let set = RegexSet::new(rules.iter().map(|r| r.re.as_str()))
+            .unwrap_or_else(|_| RegexSet::empty());
+        SecretScanner {
+            rules,
+            set,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+
+    /// Sets the size cap (bytes).
+    pub fn with_max_file_size(mut self, bytes: u64) -> SecretScanner {
+        self.max_file_size = bytes;
+        self
+    }
+
+    /// The rule names this scanner runs.
+    pub fn rule_names(&self) -> Vec<&str> {
+        self.rules.iter().map(|r| r.name.as_str()).collect()
+    }
+}
+
+/// `NAME=REGEX` as reported for a rule name (default rules use Anchore's text).
+pub fn rule_display(name: &str, extra_rules: &[ContentRule]) -> String {
+    if let Some(r) = DEFAULT_RULES.iter().find(|r| r.name == name) {
+        return format!("{}={}", r.name, r.display);
+    }
+    match extra_rules.iter().find(|r| r.name == name) {
+        Some(r) => format!("{}={}", r.name, r.regex),
+        None => name.to_string(),
+    }
+}
+
+fn skipped_by_name(path: &str) -> bool {
+    if SKIP_PREFIXES.iter().any(|p| path.starts_with(p))
+        || SKIP_SEGMENTS.iter().any(|s| path.contains(s))
+    {
+        return true;
+    }
+    let file = path.rsplit('/').next().unwrap_or(path);
+    match file.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => {
+            SKIP_EXTENSIONS.iter().any(|e| ext.eq_ignore_ascii_case(e))
+        }
+        _ => false,
+    }
+}
+
+/// Masks a secret: keeps the first 4 characters (and the last 4 of long values), stars the rest.
+pub fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    let n = chars.len();
+    if n <= 8 {
+        return "*".repeat(n.max(4));
+    }
+    let keep_tail = if n >= 20 { 4 } else { 0 };
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[n - keep_tail..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(n - 4 - keep_tail))
+}
+
+fn fingerprint(secret: &str) -> String {
+    let d = Sha256::digest(secret.as_bytes());
+    hex::encode(d)[..12].to_string()
+}
+
+impl ContentScanner for SecretScanner {
+    fn wants(&self, path: &str, size: u64) -> bool {
+        size > 0 && size <= self.max_file_size && !skipped_by_name(path)
+    }
+
+    fn scan(&self, path: &str, data: &[u8]) -> Vec<ContentHit> {
+        let _ = path;
+        let head = &data[..data.len().min(8192)];
+        if head.contains(&0) {
+            return Vec::new();
+        }
+        let text = String::from_utf8_lossy(data);
+        let matched = self.set.matches(&text);
+        if !matched.matched_any() {
+            return Vec::new();
+        }
+        let mut hits = Vec::new();
+        for idx in matched.iter() {
+            let Some(rule) = self.rules.get(idx) else {
+                continue;
+            };
+            let mut line = 1u32;
+            let mut counted_to = 0usize;
+            for caps in rule.re.captures_iter(&text).take(MAX_HITS_PER_RULE) {
+                let Some(whole) = caps.get(0) else { continue };
+                let secret = caps.name("s").unwrap_or(whole);
+                line += text.as_bytes()[counted_to..secret.start()]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count() as u32;
+                counted_to = secret.start();
+                let value = secret.as_str();
+                let (rule_name, masked) = if rule.content {
+                    (
+                        format!("{CONTENT_PREFIX}{}", rule.name),
+                        mask(whole.as_str().trim()),
+                    )
+                } else {
+                    (rule.name.clone(), mask(value.trim()))
+                };
+                hits.push(ContentHit {
+                    rule: rule_name,
+                    line,
+                    fingerprint: fingerprint(value),
+                    masked,
+                });
+            }
+        }
+        hits.sort_by(|a, b| a.line.cmp(&b.line).then_with(|| a.rule.cmp(&b.rule)));
+        hits
+    }
+}
+
+/// Hits as inventory findings (`Inventory::secrets`). Content-regex hits keep their
+/// [`CONTENT_PREFIX`]ed rule name so the `files` gate can tell them from secrets.
+pub fn from_hits(hits: &[FileContentHit]) -> Vec<SecretFinding> {
+    hits.iter().map(|h| finding(h, &h.hit.rule)).collect()
+}
+
+fn finding(h: &FileContentHit, rule: &str) -> SecretFinding {
+    SecretFinding {
+        rule: rule.to_string(),
+        path: h.path.clone(),
+        line: h.hit.line,
+        layer_index: h.layer,
+        fingerprint: h.hit.fingerprint.clone(),
+        masked: h.hit.masked.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(text: &str) -> Vec<ContentHit> {
+        SecretScanner::new(&[]).scan("/app/.env", text.as_bytes())
+    }
+
+    #[test]
+    fn finds_anchore_default_shapes_and_masks_them() {
+        let text = "# env\nAWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+        let hits = scan(text);
+        let names: Vec<&str> = hits.iter().map(|h| h.rule.as_str()).collect();
+        assert!(names.contains(&"AWS_ACCESS_KEY"), "{names:?}");
+        assert!(names.contains(&"AWS_SECRET_KEY"), "{names:?}");
+        assert!(names.contains(&"AWS_ACCESS_KEY_ID"), "{names:?}");
+        for h in &hits {
+            assert!(
+                !h.masked.contains("IOSFODNN7EXAMPLE") && !h.masked.contains("EMI/K7MDENG"),
+                "{h:?}"
+            );
+            assert_eq!(h.fingerprint.len(), 12);
+        }
+        let aws = hits.iter().find(|h| h.rule == "AWS_ACCESS_KEY").unwrap();
+        assert_eq!(aws.line, 2);
+        assert_eq!(aws.masked, "AKIA************MPLE");
+    }
+
+    #[test]
+    fn private_keys_tokens_and_non_matches() {
+        assert_eq!(
+            scan("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n")[0].rule,
+            "PRIV_KEY"
+        );
+        let gh =
+            scan("//registry.npmjs.org/:_authToken=ghp_0123456789abcdefghijABCDEFGHIJ012345\n");
+        assert_eq!(gh[0].rule, "GITHUB_TOKEN");
+        assert!(scan("aws_access_key_id = short\nnothing here\n").is_empty());
+        assert!(scan("-----BEGIN PUBLIC KEY-----\n").is_empty());
+    }
+
+    #[test]
+    fn binary_size_and_name_filters() {
+        let s = SecretScanner::new(&[]);
+        let mut bin = b"\0ELF".to_vec();
+        bin.extend_from_slice(b"-----BEGIN RSA PRIVATE KEY-----");
+        assert!(s.scan("/bin/x", &bin).is_empty());
+        assert!(!s.wants("/usr/share/doc/x/README", 10));
+        assert!(!s.wants("/app/node_modules/x/index.js", 10));
+        assert!(!s.wants("/app/big", DEFAULT_MAX_FILE_SIZE + 1));
+        assert!(s.wants("/app/.env", 10));
+        assert!(s.wants("/etc/ssh/ssh_host_rsa_key", 10));
+    }
+
+    #[test]
+    fn extra_rules_and_split() {
+        let s = SecretScanner::new(&[
+            ContentRule {
+                name: "PASSWORD".into(),
+                regex: "(?i)password *=".into(),
+                kind: ContentRuleKind::Content,
+            },
+            ContentRule {
+                name: "CUSTOM".into(),
+                regex: "tok_[0-9]{6}".into(),
+                kind: ContentRuleKind::Secret,
+            },
+        ]);
+        let hits = s.scan("/etc/app.conf", b"password = hunter2\nkey tok_123456\n");
+        let file_hits: Vec<FileContentHit> = hits
+            .into_iter()
+            .map(|hit| FileContentHit {
+                path: "/etc/app.conf".into(),
+                layer: 1,
+                hit,
+            })
+            .collect();
+        let found = from_hits(&file_hits);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].rule, "content:PASSWORD");
+        assert_eq!(found[1].rule, "CUSTOM");
+        assert!(!found[1].masked.contains("123456"));
+        assert_eq!(
+            rule_display("PRIV_KEY", &[]),
+            "PRIV_KEY=(?i)-+BEGIN(.*)PRIVATE KEY-+"
+        );
+    }
+
+    #[test]
+    fn scanner_is_shareable_across_threads() {
+        fn assert_sync<T: Send + Sync>() {}
+        assert_sync::<SecretScanner>();
+    }
+}
