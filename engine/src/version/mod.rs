@@ -24,12 +24,13 @@ mod composer;
 mod deb;
 mod gem;
 mod maven;
+mod npm_range;
 mod nuget;
 #[cfg(test)]
 mod order_props;
 pub mod osv;
 mod pep440;
-
+pub mod range;
 mod rpm;
 mod semver;
 
@@ -275,6 +276,20 @@ impl Version {
             Repr::Composer(v) => v.is_prerelease(),
             Repr::Maven(v) => v.is_prerelease(),
             Repr::Deb(_) | Repr::Rpm(_) | Repr::Apk(_) => false,
+        }
+    }
+
+    pub(crate) fn semver(&self) -> Option<&semver::SemVer> {
+        match &self.repr {
+            Repr::Semver(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn pep440(&self) -> Option<&pep440_rs::Version> {
+        match &self.repr {
+            Repr::Pep440(v) => Some(v),
+            _ => None,
         }
     }
 
