@@ -1,0 +1,7 @@
+//! Language ecosystems: installed metadata (Python, npm, Java archives, gems, Composer, .NET),
+//! compiled-in module info (Go build info, cargo-auditable) and, off by default for images,
+//! declared lock files (npm/yarn/pnpm, Cargo.lock, Gemfile.lock, composer.lock).
+
+pub mod go_binary;
+pub mod npm;
+pub mod python;

@@ -1,0 +1,159 @@
+//! apk: `/lib/apk/db/installed` → Alpine packages (name `P:`, version `V:`, arch `A:`, origin
+//! `o:`, license `L:`, files from `F:` directory + `R:` file lines).
+//!
+//! The database is blank-line separated records of `X:value` lines. A record without `P:` or
+//! `V:` is a problem naming its line; unknown keys are ignored (apk adds new ones).
+
+use super::super::{
+    CatalogCx, CatalogError, Cataloger, FileRef, Found, Package, PackageType, Tag, license,
+};
+
+/// The apk installed database cataloger.
+#[derive(Debug, Clone, Copy)]
+pub struct ApkCataloger;
+
+const ID: &str = "apk-db-cataloger";
+
+impl Cataloger for ApkCataloger {
+    fn id(&self) -> &'static str {
+        ID
+    }
+    fn tags(&self) -> &'static [Tag] {
+        &[Tag::Os, Tag::Installed]
+    }
+    fn globs(&self) -> &'static [&'static str] {
+        &["/lib/apk/db/installed", "/usr/lib/apk/db/installed"]
+    }
+    fn catalog(&self, file: &FileRef<'_>, cx: &CatalogCx<'_>) -> Result<Found, CatalogError> {
+        let mut found = Found::default();
+        let (text, lossy) = super::super::text(file.data);
+        if lossy {
+            found.problem(
+                ID,
+                file.path,
+                "not valid UTF-8; invalid bytes replaced with U+FFFD",
+            );
+        }
+        let mut rec: Option<Record> = None;
+        let mut flush = |rec: Option<Record>, found: &mut Found| {
+            let Some(r) = rec else { return };
+            match (r.name, r.version) {
+                (Some(name), Some(version)) => {
+                    let mut p = Package {
+                        name,
+                        version,
+                        kind: PackageType::Apk,
+                        arch: r.arch,
+                        locations: vec![cx.location(file.path)],
+                        files: r.files,
+                        ..Package::default()
+                    };
+                    if let Some(o) = r.origin.filter(|o| *o != p.name) {
+                        p.source_name = Some(o);
+                    }
+                    p.licenses
+                        .extend(r.license.as_deref().and_then(apk_license));
+                    for (k, v) in r.extra {
+                        p.metadata.insert(k.into(), v.into());
+                    }
+                    found.packages.push(p);
+                }
+                _ => found.problem(
+                    ID,
+                    file.path,
+                    format!("record at line {} has no `P:` or `V:`; skipped", r.line),
+                ),
+            }
+        };
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                flush(rec.take(), &mut found);
+                continue;
+            }
+            let Some((k, v)) = line.split_once(':') else {
+                found.problem(
+                    ID,
+                    file.path,
+                    format!("line {}: not a `K:value` line; skipped", i + 1),
+                );
+                continue;
+            };
+            let r = rec.get_or_insert_with(|| Record {
+                line: i + 1,
+                ..Record::default()
+            });
+            match k {
+                "P" => r.name = Some(v.to_string()),
+                "V" => r.version = Some(v.to_string()),
+                "A" => r.arch = Some(v.to_string()),
+                "o" => r.origin = Some(v.to_string()),
+                "L" => r.license = Some(v.to_string()),
+                "F" => r.dir = v.to_string(),
+                "R" => {
+                    let path = if r.dir.is_empty() {
+                        format!("/{v}")
+                    } else {
+                        format!("/{}/{v}", r.dir)
+                    };
+                    r.files.push(path);
+                }
+                "m" => r.extra.push(("maintainer", v.to_string())),
+                "U" => r.extra.push(("url", v.to_string())),
+                "c" => r.extra.push(("commit", v.to_string())),
+                _ => {}
+            }
+        }
+        flush(rec.take(), &mut found);
+        if found.packages.is_empty() && found.problems.is_empty() && !text.trim().is_empty() {
+            found.problem(ID, file.path, "no package record could be read");
+        }
+        Ok(found)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Record {
+    line: usize,
+    name: Option<String>,
+    version: Option<String>,
+    arch: Option<String>,
+    origin: Option<String>,
+    license: Option<String>,
+    dir: String,
+    files: Vec<String>,
+    extra: Vec<(&'static str, String)>,
+}
+
+/// apk licenses are space-separated lists (`MIT BSD-2-Clause`) or expressions.
+fn apk_license(raw: &str) -> Option<String> {
+    if spdx::Expression::parse(raw).is_ok() {
+        return Some(raw.to_string());
+    }
+    let parts: Vec<String> = raw
+        .split_whitespace()
+        .filter(|w| !matches!(w.to_ascii_lowercase().as_str(), "and" | "or"))
+        .filter_map(license::normalize)
+        .collect();
+    if raw.to_ascii_lowercase().contains(" or ") {
+        return license::normalize(raw);
+    }
+    match parts.len() {
+        0 => None,
+        1 => parts.into_iter().next(),
+        _ => Some(parts.join(" AND ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn license_lists() {
+        assert_eq!(
+            apk_license("MIT BSD-2-Clause").as_deref(),
+            Some("MIT AND BSD-2-Clause")
+        );
+        assert_eq!(apk_license("GPL-2.0-only").as_deref(), Some("GPL-2.0-only"));
+    }
+}
