@@ -25,6 +25,7 @@ mod model;
 pub mod os;
 pub mod ownership;
 pub mod purl;
+pub mod secrets;
 
 pub use error::CatalogError;
 pub use model::*;
