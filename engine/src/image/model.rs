@@ -320,6 +320,9 @@ pub trait ContentScanner: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone)]
 pub struct ContentRequest {
     /// Glob patterns over absolute paths (`/var/lib/dpkg/status`, `**/*.dist-info/METADATA`).
+    /// A glob without a leading `/` or `*` is rooted; `*` does not cross `/`. Matching is by
+    /// the entry's own path: symlinks are not followed, so ask for the link target too
+    /// (`/etc/os-release` is often a link to `/usr/lib/os-release`).
     pub globs: Vec<String>,
     /// Also keep regular files that start with an ELF, Mach-O or PE magic (for Go and Rust
     /// binaries), up to `max_binary_size`.

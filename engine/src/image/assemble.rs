@@ -1,0 +1,148 @@
+//! A resolved [`Plan`] (source info, config, layer list) plus a [`Store`] → the [`Image`]:
+//! reads the layers in parallel (one thread per layer, bounded by the CPU count), then
+//! squashes them in order.
+//!
+//! Every source ends here, so the layer-count checks, the pairing of history entries with
+//! layers and the progress events live here once. It does not fetch anything (registry blobs
+//! are in the cache before this runs) and does not parse tar entries (that is `layer`).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::archive::Store;
+use super::error::ImageError;
+use super::layer::{Budget, LayerCtx, LayerRead, Verify, Wants, read_layer};
+use super::model::{Image, ImageConfig, LayerInfo, SourceInfo};
+use super::squash::squash;
+use super::{LoadOptions, ProgressEvent};
+
+/// One layer to read: the store member holding it, what it is, what to verify.
+#[derive(Debug, Clone)]
+pub(crate) struct PlannedLayer {
+    pub(crate) member: String,
+    pub(crate) info: LayerInfo,
+    pub(crate) verify: Verify,
+}
+
+/// Everything known about an image before its layers are read.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) source: SourceInfo,
+    pub(crate) config: ImageConfig,
+    pub(crate) layers: Vec<PlannedLayer>,
+}
+
+/// Pairs non-empty history steps with layers, base first.
+fn pair_history(config: &ImageConfig, layers: &mut [PlannedLayer]) {
+    let mut steps = config.history.iter().filter(|h| !h.empty_layer);
+    for l in layers.iter_mut() {
+        match steps.next() {
+            Some(h) => l.info.created_by = Some(h.created_by.clone()),
+            None => break,
+        }
+    }
+}
+
+/// Reads and squashes the planned image.
+pub(crate) fn read_image(
+    mut plan: Plan,
+    store: &dyn Store,
+    opts: &LoadOptions,
+    wants: &Wants,
+) -> Result<Image, ImageError> {
+    let location = store.location();
+    if !plan.config.diff_ids.is_empty() && plan.config.diff_ids.len() != plan.layers.len() {
+        return Err(ImageError::InvalidImage {
+            location,
+            reason: format!(
+                "the manifest lists {} layers but the config has {} diff_ids",
+                plan.layers.len(),
+                plan.config.diff_ids.len()
+            ),
+        });
+    }
+    pair_history(&plan.config, &mut plan.layers);
+    let budget = Budget::new(opts.max_decompressed_bytes);
+    let total = plan.layers.len();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<LayerRead, ImageError>>>> =
+        Mutex::new((0..total).map(|_| None).collect());
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(total)
+        .max(1);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total || failed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let layer = &plan.layers[i];
+                    let result = store.open(&layer.member).and_then(|reader| {
+                        let ctx = LayerCtx {
+                            index: i,
+                            label: &layer.info.digest,
+                            location: &location,
+                            verify: &layer.verify,
+                            budget: &budget,
+                        };
+                        read_layer(reader, &ctx, wants)
+                    });
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if let Some(p) = &opts.progress {
+                        p.event(ProgressEvent::LayerRead {
+                            index: i,
+                            total,
+                            digest: layer.info.digest.clone(),
+                        });
+                    }
+                    if let Ok(mut r) = results.lock() {
+                        r[i] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .map_err(|_| ImageError::Internal("a layer reader panicked".into()))?;
+    let mut reads = Vec::with_capacity(total);
+    let mut first_err = None;
+    for r in results {
+        match r {
+            Some(Ok(read)) => reads.push(read),
+            Some(Err(e)) => {
+                first_err.get_or_insert(e);
+            }
+            None => {}
+        }
+    }
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    if reads.len() != total {
+        return Err(ImageError::Internal("a layer was not read".into()));
+    }
+    let mut layers: Vec<LayerInfo> = plan.layers.into_iter().map(|l| l.info).collect();
+    for (info, read) in layers.iter_mut().zip(&reads) {
+        info.uncompressed_size = read.uncompressed_size;
+        if info.diff_id.is_empty()
+            && let Some(d) = &read.diff_id
+        {
+            info.diff_id = d.clone();
+        }
+    }
+    let (files, content_hits) = squash(reads);
+    Ok(Image {
+        source: plan.source,
+        config: plan.config,
+        layers,
+        files,
+        content_hits,
+    })
+}

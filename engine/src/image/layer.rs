@@ -1,0 +1,586 @@
+//! One layer blob → [`LayerRead`]: its entries (metadata), whiteouts, retained contents and
+//! content-scanner hits, read in a single streaming pass.
+//!
+//! This is the only place that interprets tar entries, so all hostile-input rules live here:
+//! entry paths are normalised to absolute `..`-free paths and an entry climbing above the root
+//! is an error ([`ImageError::PathEscape`]); hard-link targets obey the same rule; symlink
+//! targets are kept as written (they are resolved inside the root by [`super::FileTree::resolve`]);
+//! device files and fifos are recorded, never created; decompressed bytes are counted against
+//! an image-wide [`Budget`] (bomb cap); contents are read only for requested files and never
+//! beyond the request's size caps; the blob digest (or the uncompressed diff_id) is verified
+//! while streaming and checked after the stream ends. Nothing is written to disk.
+//!
+//! It does not apply whiteouts or resolve hard links across layers (that is [`super::squash`]).
+
+use std::cell::Cell;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use sha2::{Digest, Sha256};
+
+use super::error::ImageError;
+use super::model::{ContentHit, ContentRequest, ContentScanner, FileEntry, FileKind};
+
+/// The image-wide cap on decompressed bytes, shared by all layer readers of one image.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    used: AtomicU64,
+    limit: u64,
+}
+
+impl Budget {
+    pub(crate) fn new(limit: u64) -> Self {
+        Budget {
+            used: AtomicU64::new(0),
+            limit,
+        }
+    }
+}
+
+/// Marker carried inside an `io::Error` when the budget is exhausted.
+#[derive(Debug)]
+struct BudgetExceeded;
+
+impl std::fmt::Display for BudgetExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("decompressed size limit exceeded")
+    }
+}
+
+impl std::error::Error for BudgetExceeded {}
+
+/// What to check a layer's bytes against.
+#[derive(Debug, Clone)]
+pub(crate) enum Verify {
+    /// The stored blob must hash to this digest.
+    Blob(String),
+    /// The uncompressed tar must hash to this diff_id (docker-archive legacy layers).
+    Uncompressed(String),
+    /// Nothing to verify against.
+    None,
+}
+
+/// What was kept of one file: its retained bytes (if kept) and scanner hits.
+pub(crate) type Processed = (Option<Arc<[u8]>>, Vec<ContentHit>);
+
+/// The compiled form of a [`ContentRequest`].
+#[derive(Debug)]
+pub(crate) struct Wants {
+    globs: GlobSet,
+    executables: bool,
+    max_file_size: u64,
+    max_binary_size: u64,
+    scanners: Vec<Arc<dyn ContentScanner>>,
+}
+
+impl Wants {
+    /// Compiles the request's globs. A glob not starting with `/` or `*` is anchored at the root.
+    pub(crate) fn new(request: &ContentRequest) -> Result<Self, ImageError> {
+        let mut b = GlobSetBuilder::new();
+        for g in &request.globs {
+            b.add(compile_glob(g)?);
+        }
+        let globs = b.build().map_err(|e| ImageError::InvalidReference {
+            input: request.globs.join(" "),
+            reason: e.to_string(),
+        })?;
+        Ok(Wants {
+            globs,
+            executables: request.executables,
+            max_file_size: request.max_file_size,
+            max_binary_size: request.max_binary_size,
+            scanners: request.scanners.clone(),
+        })
+    }
+
+    pub(crate) fn keeps_glob(&self, path: &str) -> bool {
+        !self.globs.is_empty() && self.globs.is_match(path)
+    }
+
+    /// Whether any content work might be needed for a regular file of this size.
+    fn any(&self) -> bool {
+        !self.globs.is_empty() || self.executables || !self.scanners.is_empty()
+    }
+
+    /// Decides what to do with one regular file's content, reading from `read`.
+    /// Returns the retained bytes (if kept) and the scanner hits.
+    pub(crate) fn process<R: Read>(
+        &self,
+        path: &str,
+        size: u64,
+        read: &mut R,
+    ) -> io::Result<Processed> {
+        if !self.any() {
+            return Ok((None, Vec::new()));
+        }
+        let want_glob = size <= self.max_file_size && self.keeps_glob(path);
+        let scanners: Vec<&Arc<dyn ContentScanner>> = self
+            .scanners
+            .iter()
+            .filter(|s| s.wants(path, size))
+            .collect();
+        let exec_possible = self.executables && size >= 4 && size <= self.max_binary_size;
+        if !want_glob && scanners.is_empty() && !exec_possible {
+            return Ok((None, Vec::new()));
+        }
+        let mut data: Vec<u8> = Vec::new();
+        let mut is_exec = false;
+        if exec_possible {
+            let mut magic = [0u8; 4];
+            read.read_exact(&mut magic)?;
+            is_exec = is_executable_magic(&magic);
+            data.extend_from_slice(&magic);
+            if !is_exec && !want_glob && scanners.is_empty() {
+                return Ok((None, Vec::new()));
+            }
+        }
+        let target = if is_exec {
+            size
+        } else {
+            size.min(self.max_file_size)
+        };
+        let have = data.len() as u64;
+        if target > have {
+            // `target` is bounded by the request's caps, so this allocation is too.
+            data.reserve_exact((target - have) as usize);
+            let got = read.take(target - have).read_to_end(&mut data)? as u64;
+            if got < target - have {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file data ends before its declared size",
+                ));
+            }
+        }
+        let mut hits = Vec::new();
+        let scan_len = data
+            .len()
+            .min(usize::try_from(self.max_file_size).unwrap_or(usize::MAX));
+        for s in scanners {
+            hits.extend(s.scan(path, &data[..scan_len]));
+        }
+        let keep = is_exec || (want_glob && data.len() as u64 == size);
+        Ok((keep.then(|| Arc::from(data.into_boxed_slice())), hits))
+    }
+}
+
+/// A set of path globs with the image stage's anchoring rules: a glob not starting with `/` or
+/// `*` is anchored at the root, and `*` does not cross `/` (use `**`).
+#[derive(Debug, Clone)]
+pub struct PathGlobs {
+    set: GlobSet,
+}
+
+impl PathGlobs {
+    /// Compiles `globs`.
+    pub fn new(globs: &[String]) -> Result<Self, ImageError> {
+        let mut b = GlobSetBuilder::new();
+        for g in globs {
+            b.add(compile_glob(g)?);
+        }
+        let set = b.build().map_err(|e| ImageError::InvalidReference {
+            input: globs.join(" "),
+            reason: e.to_string(),
+        })?;
+        Ok(PathGlobs { set })
+    }
+
+    /// Whether `path` (absolute) matches any glob; an empty set matches everything.
+    pub fn is_match(&self, path: &str) -> bool {
+        self.set.is_empty() || self.set.is_match(path)
+    }
+}
+
+/// Compiles one user glob (see [`Wants::new`] for anchoring).
+pub(crate) fn compile_glob(g: &str) -> Result<globset::Glob, ImageError> {
+    let anchored = if g.starts_with('/') || g.starts_with('*') {
+        g.to_string()
+    } else {
+        format!("/{g}")
+    };
+    GlobBuilder::new(&anchored)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| ImageError::InvalidReference {
+            input: g.to_string(),
+            reason: format!("bad glob: {e}"),
+        })
+}
+
+fn is_executable_magic(m: &[u8; 4]) -> bool {
+    matches!(
+        m,
+        [0x7f, b'E', b'L', b'F']
+            | [0xfe, 0xed, 0xfa, 0xce]
+            | [0xfe, 0xed, 0xfa, 0xcf]
+            | [0xce, 0xfa, 0xed, 0xfe]
+            | [0xcf, 0xfa, 0xed, 0xfe]
+            | [0xca, 0xfe, 0xba, 0xbe]
+    ) || m[..2] == *b"MZ"
+}
+
+/// One entry of a layer with what was read of it.
+#[derive(Debug)]
+pub(crate) struct LayerEntry {
+    pub(crate) entry: FileEntry,
+    pub(crate) content: Option<Arc<[u8]>>,
+    pub(crate) hits: Vec<ContentHit>,
+}
+
+/// Everything one layer contributes, in tar order.
+#[derive(Debug, Default)]
+pub(crate) struct LayerRead {
+    /// Added or replaced entries (whiteout markers excluded), in tar order.
+    pub(crate) entries: Vec<LayerEntry>,
+    /// Paths deleted from lower layers (`.wh.NAME`).
+    pub(crate) whiteouts: Vec<String>,
+    /// Directories whose lower-layer children are hidden (`.wh..wh..opq`).
+    pub(crate) opaque: Vec<String>,
+    /// Bytes of uncompressed tar streamed.
+    pub(crate) uncompressed_size: u64,
+    /// `sha256:` of the uncompressed tar, when it was computed.
+    pub(crate) diff_id: Option<String>,
+}
+
+/// Where a layer stream is and what it is called, for errors.
+#[derive(Debug)]
+pub(crate) struct LayerCtx<'a> {
+    /// Layer index in the image.
+    pub(crate) index: usize,
+    /// The layer's digest (or archive member name) for messages.
+    pub(crate) label: &'a str,
+    /// The source location for digest-mismatch messages.
+    pub(crate) location: &'a str,
+    /// What to verify.
+    pub(crate) verify: &'a Verify,
+    /// The image-wide decompression budget.
+    pub(crate) budget: &'a Budget,
+}
+
+struct HashReader<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+}
+
+impl<R: Read> Read for HashReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+impl<R> HashReader<R> {
+    fn finish(&mut self) -> Option<String> {
+        self.hasher
+            .take()
+            .map(|h| format!("sha256:{}", hex::encode(h.finalize())))
+    }
+}
+
+struct Counting<'a, R> {
+    inner: R,
+    budget: &'a Budget,
+    position: &'a Cell<u64>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.position.set(self.position.get() + n as u64);
+        let used = self.budget.used.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        if used > self.budget.limit {
+            return Err(io::Error::other(BudgetExceeded));
+        }
+        Ok(n)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    Tar,
+    Gzip,
+    Zstd,
+}
+
+fn detect(magic: &[u8]) -> Result<Compression, &'static str> {
+    match magic {
+        [0x1f, 0x8b, ..] => Ok(Compression::Gzip),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Ok(Compression::Zstd),
+        [b'B', b'Z', b'h', ..] => Err("bzip2"),
+        [0xfd, b'7', b'z', b'X', b'Z', 0] => Err("xz"),
+        _ => Ok(Compression::Tar),
+    }
+}
+
+/// Reads one layer blob from `raw` (the stored bytes) in one pass.
+pub(crate) fn read_layer<R: Read>(
+    raw: R,
+    ctx: &LayerCtx<'_>,
+    wants: &Wants,
+) -> Result<LayerRead, ImageError> {
+    let position = Cell::new(0u64);
+    let corrupt = |source: io::Error| map_io(source, ctx, position.get());
+    let mut raw = HashReader {
+        inner: raw,
+        hasher: matches!(ctx.verify, Verify::Blob(_)).then(Sha256::new),
+    };
+    let mut magic = [0u8; 6];
+    let n = read_up_to(&mut raw, &mut magic).map_err(&corrupt)?;
+    let compression = detect(&magic[..n]).map_err(|c| ImageError::UnsupportedCompression {
+        layer: ctx.label.to_string(),
+        compression: c,
+    })?;
+    let mut out = LayerRead::default();
+    {
+        let src = io::Cursor::new(&magic[..n]).chain(&mut raw);
+        let decoded: Box<dyn Read + '_> = match compression {
+            Compression::Tar => Box::new(src),
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(src)),
+            Compression::Zstd => Box::new(zstd::Decoder::new(src).map_err(&corrupt)?),
+        };
+        let mut plain = HashReader {
+            inner: Counting {
+                inner: decoded,
+                budget: ctx.budget,
+                position: &position,
+            },
+            hasher: matches!(ctx.verify, Verify::Uncompressed(_)).then(Sha256::new),
+        };
+        read_entries(&mut plain, ctx, wants, &mut out, &position)?;
+        // Drain the tar padding and anything after it, so the digests cover the whole blob.
+        io::copy(&mut plain, &mut io::sink()).map_err(&corrupt)?;
+        out.uncompressed_size = position.get();
+        out.diff_id = plain.finish();
+    }
+    io::copy(&mut raw, &mut io::sink()).map_err(&corrupt)?;
+    let blob_digest = raw.finish();
+    let (expected, actual) = match ctx.verify {
+        Verify::Blob(d) => (Some(d), blob_digest),
+        Verify::Uncompressed(d) => (Some(d), out.diff_id.clone()),
+        Verify::None => (None, None),
+    };
+    if let (Some(expected), Some(actual)) = (expected, actual)
+        && !expected.eq_ignore_ascii_case(&actual)
+    {
+        return Err(ImageError::DigestMismatch {
+            expected: expected.clone(),
+            actual,
+            location: ctx.location.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn map_io(source: io::Error, ctx: &LayerCtx<'_>, offset: u64) -> ImageError {
+    let is_budget = source
+        .get_ref()
+        .is_some_and(|e| e.downcast_ref::<BudgetExceeded>().is_some());
+    if is_budget {
+        ImageError::DecompressionLimit {
+            layer: ctx.label.to_string(),
+            limit: ctx.budget.limit,
+        }
+    } else {
+        ImageError::CorruptLayer {
+            layer: ctx.label.to_string(),
+            offset,
+            source,
+        }
+    }
+}
+
+fn read_entries<R: Read>(
+    plain: &mut R,
+    ctx: &LayerCtx<'_>,
+    wants: &Wants,
+    out: &mut LayerRead,
+    position: &Cell<u64>,
+) -> Result<(), ImageError> {
+    let corrupt = |source: io::Error| map_io(source, ctx, position.get());
+    let mut archive = tar::Archive::new(plain);
+    let entries = archive.entries().map_err(&corrupt)?;
+    for entry in entries {
+        let mut entry = entry.map_err(&corrupt)?;
+        let kind = match entry.header().entry_type() {
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                FileKind::Regular
+            }
+            tar::EntryType::Directory => FileKind::Directory,
+            tar::EntryType::Symlink => FileKind::Symlink,
+            tar::EntryType::Link => FileKind::Hardlink,
+            tar::EntryType::Char => FileKind::CharDevice,
+            tar::EntryType::Block => FileKind::BlockDevice,
+            tar::EntryType::Fifo => FileKind::Fifo,
+            // PAX / GNU long-name headers are consumed by `tar`; global headers and unknown
+            // types carry no filesystem entry.
+            _ => continue,
+        };
+        let raw_path = entry.path_bytes();
+        let Some(path) = clean_path(&raw_path) else {
+            return Err(ImageError::PathEscape {
+                layer: ctx.label.to_string(),
+                path: String::from_utf8_lossy(&raw_path).into_owned(),
+            });
+        };
+        if path == "/" {
+            continue;
+        }
+        // Whiteout markers.
+        let (parent, name) = split_parent(&path);
+        if let Some(rest) = name.strip_prefix(".wh.") {
+            if rest == ".wh..opq" {
+                out.opaque.push(parent.to_string());
+            } else if !rest.starts_with(".wh.") && !rest.is_empty() {
+                let target = if parent == "/" {
+                    format!("/{rest}")
+                } else {
+                    format!("{parent}/{rest}")
+                };
+                out.whiteouts.push(target);
+            }
+            continue;
+        }
+        let header = entry.header();
+        let mode = header.mode().map_err(&corrupt)? & 0o7777;
+        let uid = header.uid().map_err(&corrupt)?;
+        let gid = header.gid().map_err(&corrupt)?;
+        let size = if kind == FileKind::Regular {
+            entry.size()
+        } else {
+            0
+        };
+        let link_target = match kind {
+            FileKind::Symlink => entry
+                .link_name_bytes()
+                .map(|l| String::from_utf8_lossy(&l).into_owned()),
+            FileKind::Hardlink => {
+                let raw_link = entry.link_name_bytes().unwrap_or_default();
+                match clean_path(&raw_link) {
+                    Some(t) => Some(t),
+                    None => {
+                        return Err(ImageError::PathEscape {
+                            layer: ctx.label.to_string(),
+                            path: String::from_utf8_lossy(&raw_link).into_owned(),
+                        });
+                    }
+                }
+            }
+            _ => None,
+        };
+        let (content, hits) = if kind == FileKind::Regular {
+            wants.process(&path, size, &mut entry).map_err(&corrupt)?
+        } else {
+            (None, Vec::new())
+        };
+        out.entries.push(LayerEntry {
+            entry: FileEntry {
+                path,
+                kind,
+                mode,
+                uid,
+                gid,
+                size,
+                link_target,
+                layer: ctx.index,
+            },
+            content,
+            hits,
+        });
+    }
+    Ok(())
+}
+
+/// Splits an absolute normalised path into (parent, name); the parent of `/x` is `/`.
+pub(crate) fn split_parent(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(0) => ("/", &path[1..]),
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("/", path),
+    }
+}
+
+/// Normalises a tar entry path to the absolute `..`-free form. Leading `/` and `./` are
+/// stripped (as tar does); `None` when `..` would climb above the root.
+pub(crate) fn clean_path(raw: &[u8]) -> Option<String> {
+    let s = String::from_utf8_lossy(raw);
+    let simple = s
+        .split('/')
+        .enumerate()
+        .all(|(i, c)| c != ".." && (c != "." || i == 0) && (!c.is_empty() || i == 0));
+    if simple {
+        let trimmed = s.trim_start_matches("./").trim_start_matches('/');
+        let trimmed = trimmed.trim_end_matches('/');
+        if trimmed.is_empty() || trimmed == "." {
+            return Some("/".to_string());
+        }
+        let mut out = String::with_capacity(trimmed.len() + 1);
+        out.push('/');
+        out.push_str(trimmed);
+        return Some(out);
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for c in s.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        return Some("/".to_string());
+    }
+    let mut out = String::with_capacity(s.len() + 1);
+    for p in parts {
+        out.push('/');
+        out.push_str(p);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_path_rules() {
+        assert_eq!(clean_path(b"./usr/bin/").as_deref(), Some("/usr/bin"));
+        assert_eq!(clean_path(b"/etc/passwd").as_deref(), Some("/etc/passwd"));
+        assert_eq!(clean_path(b"a/./b//c").as_deref(), Some("/a/b/c"));
+        assert_eq!(clean_path(b"a/../b").as_deref(), Some("/b"));
+        assert_eq!(clean_path(b"./").as_deref(), Some("/"));
+        assert_eq!(clean_path(b"../etc/passwd"), None);
+        assert_eq!(clean_path(b"a/../../x"), None);
+        assert_eq!(clean_path(b"/../x"), None);
+    }
+
+    #[test]
+    fn globs_are_anchored() {
+        let req = ContentRequest {
+            globs: vec!["etc/os-release".into(), "**/*.dist-info/METADATA".into()],
+            ..Default::default()
+        };
+        let w = Wants::new(&req).unwrap();
+        assert!(w.keeps_glob("/etc/os-release"));
+        assert!(!w.keeps_glob("/x/etc/os-release"));
+        assert!(w.keeps_glob("/usr/lib/python3/a-1.dist-info/METADATA"));
+    }
+}
