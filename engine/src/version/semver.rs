@@ -6,7 +6,9 @@
 //! it; build metadata never affects the order). The dialects only differ in what they accept:
 //!
 //! * `Semver` (OSV `SEMVER` ranges), Cargo, Hex, Pub, Bitnami: strict `MAJOR.MINOR.PATCH[-pre][+build]`
-//!   with no leading zeros; OSV's `SEMVER` and Bitnami also accept a leading `v`.
+//!   with no leading zeros — except that OSV's `SEMVER` and Bitnami accept a leading `v` and
+//!   leading zeros in the numeric core (date-like releases such as `2024.03.30` occur in real
+//!   Bitnami records; `03` is read as 3).
 //! * npm: node-semver's grammar — surrounding blanks trimmed, any leading `v`/`=`/blanks
 //!   dropped (what `semver.clean` accepts), then strict; numbers at most 2^53-1.
 //! * Go: the `v` is optional (OSV strips it, go.mod keeps it), `vMAJOR` and `vMAJOR.MINOR` are
@@ -101,8 +103,11 @@ impl SemVer {
             }
         };
         let mut core_nums = [0u64; 3];
+        // OSV `SEMVER` bounds and Bitnami versions carry date-like releases (`2024.03.30`):
+        // leading zeros are unambiguous there and compare numerically.
+        let leading_zeros_ok = matches!(scheme, Scheme::Semver | Scheme::Bitnami);
         for (slot, text) in core_nums.iter_mut().zip(nums) {
-            *slot = parse_num(text)?;
+            *slot = parse_num(text, leading_zeros_ok)?;
             if scheme == Scheme::Npm && *slot > NPM_MAX {
                 return Err(format!("`{text}` is larger than npm's 2^53-1 limit"));
             }
@@ -136,14 +141,14 @@ impl SemVer {
     }
 }
 
-fn parse_num(text: &str) -> Result<u64, String> {
+fn parse_num(text: &str, leading_zeros_ok: bool) -> Result<u64, String> {
     if text.is_empty() {
         return Err("empty numeric component".into());
     }
     if !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("`{text}` is not a number"));
     }
-    if text.len() > 1 && text.starts_with('0') {
+    if !leading_zeros_ok && text.len() > 1 && text.starts_with('0') {
         return Err(format!("`{text}` has a leading zero"));
     }
     text.parse()
@@ -401,5 +406,10 @@ mod tests {
         assert_eq!(cmp(Scheme::Cargo, "0.0.0-0", "0.0.0"), L);
         assert_eq!(cmp(Scheme::Cargo, "18446744073709551615.0.0", "1.0.0"), G);
         assert!(SemVer::parse(Scheme::Cargo, "18446744073709551616.0.0").is_err());
+        // Date-like Bitnami releases.
+        assert_eq!(cmp(Scheme::Bitnami, "2024.03.30", "2024.3.30"), E);
+        assert_eq!(cmp(Scheme::Semver, "2023.02.17", "2023.03.13"), L);
+        assert!(SemVer::parse(Scheme::Cargo, "2024.03.30").is_err());
+        assert!(SemVer::parse(Scheme::Npm, "2024.03.30").is_err());
     }
 }
