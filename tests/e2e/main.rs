@@ -2,3 +2,6 @@
 //! images from `../shared/testimages/build.sh`, CI-format validation, exit codes.
 //!
 //! One test binary (linked once); one module per area.
+
+mod image;
+pub mod support;
