@@ -1,0 +1,81 @@
+//! `json`: the native analysis document, [`Analysis`] serialised as is (pretty, UTF-8, one
+//! trailing newline). Field order follows the model structs and maps are sorted, so the same
+//! analysis always gives the same bytes. Documented by `docs/analysis.schema.json`.
+
+use std::io::Write;
+
+use super::{Adapter, RenderCx, ReportError};
+use crate::analysis::Analysis;
+
+/// The `json` adapter.
+pub(crate) struct Json;
+
+impl Adapter for Json {
+    fn id(&self) -> &'static str {
+        "json"
+    }
+
+    fn description(&self) -> &'static str {
+        "the native analysis document (stable, documented)"
+    }
+
+    fn write(
+        &self,
+        analysis: &Analysis,
+        _cx: &RenderCx<'_>,
+        out: &mut dyn Write,
+    ) -> Result<(), ReportError> {
+        serde_json::to_writer_pretty(&mut *out, analysis).map_err(|source| ReportError::Json {
+            format: "json",
+            source,
+        })?;
+        out.write_all(b"\n").map_err(|source| ReportError::Render {
+            format: "json",
+            source,
+        })
+    }
+}
+
+/// An adapter that renders a JSON value computed from the analysis (CycloneDX, SPDX).
+#[allow(dead_code)] // used by the `cyclonedx-json` / `spdx-json` rows once those modules land
+pub(crate) struct ValueAdapter {
+    /// Format id.
+    pub(crate) id: &'static str,
+    /// Aliases.
+    pub(crate) aliases: &'static [&'static str],
+    /// Help line.
+    pub(crate) description: &'static str,
+    /// The projection.
+    pub(crate) render: fn(&Analysis) -> serde_json::Value,
+}
+
+impl Adapter for ValueAdapter {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        self.aliases
+    }
+
+    fn description(&self) -> &'static str {
+        self.description
+    }
+
+    fn write(
+        &self,
+        analysis: &Analysis,
+        _cx: &RenderCx<'_>,
+        out: &mut dyn Write,
+    ) -> Result<(), ReportError> {
+        let value = (self.render)(analysis);
+        serde_json::to_writer_pretty(&mut *out, &value).map_err(|source| ReportError::Json {
+            format: self.id,
+            source,
+        })?;
+        out.write_all(b"\n").map_err(|source| ReportError::Render {
+            format: self.id,
+            source,
+        })
+    }
+}
