@@ -29,5 +29,6 @@ pub mod store;
 pub mod types;
 pub mod version;
 pub mod vulndb;
+pub mod watch;
 
 pub use error::{Error, Result};
