@@ -29,7 +29,24 @@ pub(crate) struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Scan an image: packages, vulnerabilities, secrets, policy; exit 1 when the gate fails.
+    Scan(Box<commands::scan::ScanArgs>),
+    /// Policy bundles: validate, describe, convert, and keep bundles in the local store.
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
+    /// Re-evaluate a saved analysis against a policy bundle (exit 1 on STOP).
+    Evaluate(commands::evaluate::EvaluateArgs),
     /// Inspect an image: its config, layers and files.
     #[command(subcommand)]
     Image(commands::image::ImageCommand),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -51,6 +51,9 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> miette::Result<Outcome> {
     let global = cli.global;
     match cli.command {
+        Command::Scan(args) => commands::scan::run(*args, &global).await,
         Command::Image(cmd) => commands::image::run(cmd, &global).await,
+        Command::Policy(cmd) => commands::policy::run(cmd, &global),
+        Command::Evaluate(args) => commands::evaluate::run(args, &global),
     }
 }

@@ -57,3 +57,11 @@ pub(crate) fn is_broken_pipe(report: &miette::Report) -> bool {
 pub(crate) fn show_progress(global: &GlobalArgs) -> bool {
     !global.quiet && std::io::stderr().is_terminal()
 }
+
+/// Prints one status line to stderr (not data; suppressed by `--quiet` at the call site).
+pub(crate) fn note(line: &str) {
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("{line}");
+    }
+}

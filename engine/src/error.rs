@@ -10,6 +10,26 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Image(#[from] crate::image::ImageError),
+    /// Reading an SBOM or cataloging failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    /// The vulnerability DB could not be used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Db(#[from] crate::vulndb::DbError),
+    /// Matching or suppression failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Match(#[from] crate::matcher::MatchError),
+    /// A policy bundle could not be used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+    /// The local store failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// The engine's result alias.

@@ -23,6 +23,7 @@ pub mod catalog;
 pub mod error;
 pub mod image;
 pub mod matcher;
+pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod store;

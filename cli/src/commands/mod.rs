@@ -1,3 +1,6 @@
 //! One module per subcommand: turn its args into an engine call and render the result.
 
+pub(crate) mod evaluate;
 pub(crate) mod image;
+pub(crate) mod policy;
+pub(crate) mod scan;
