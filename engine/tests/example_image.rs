@@ -12,7 +12,8 @@ fn committed_example_image_is_current() {
     example_image::builder()
         .write_docker_archive(&fresh, &[example_image::TAG])
         .unwrap();
-    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/app-image.tar");
+    let committed =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/app-image.tar");
     let committed = std::fs::read(&committed).expect("examples/app-image.tar is committed");
     assert!(
         std::fs::read(&fresh).unwrap() == committed,
