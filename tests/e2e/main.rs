@@ -4,4 +4,5 @@
 //! One test binary (linked once); one module per area.
 
 mod image;
+mod scan;
 pub mod support;

@@ -164,7 +164,7 @@ pub fn builder() -> ImageBuilder {
         .file(
             "app/.env",
             "DATABASE_URL=postgres://app@db/app\nAWS_ACCESS_KEY_ID=AKIAQ4TOLLGATEFAKE7X\n\
-             AWS_SECRET_ACCESS_KEY=tG7vFakeFakeFakeK3yTollgateExampleNotReal1\n",
+             AWS_SECRET_ACCESS_KEY=Tg7vFakeK3yTollgateExample0NotReal0Xy9Zq\n",
         );
     for (name, version, license) in [("lodash", "4.17.15", "MIT"), ("minimist", "1.2.0", "MIT")] {
         let (path, body) = npm_package(name, version, license);
