@@ -65,12 +65,12 @@ const DEFAULT_RULES: &[DefaultRule] = &[
     DefaultRule {
         name: "AWS_ACCESS_KEY",
         display: "(?i).*aws_access_key_id( *=+ *).*(?<![A-Z0-9])[A-Z0-9]{20}(?![A-Z0-9]).*",
-        engine: r"(?im)aws_access_key_id *=+ *.*?(?:^|[^A-Z0-9])(?P<s>[A-Z0-9]{20})(?:[^A-Z0-9]|$)",
+        engine: r"(?im)aws_access_key_id *=+ *(?:.*?[^A-Z0-9])?(?P<s>[A-Z0-9]{20})(?:[^A-Z0-9]|$)",
     },
     DefaultRule {
         name: "AWS_SECRET_KEY",
         display: "(?i).*aws_secret_access_key( *=+ *).*(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=]).*",
-        engine: r"(?im)aws_secret_access_key *=+ *.*?(?:^|[^A-Za-z0-9/+=])(?P<s>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)",
+        engine: r"(?im)aws_secret_access_key *=+ *(?:.*?[^A-Za-z0-9/+=])?(?P<s>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)",
     },
     DefaultRule {
         name: "PRIV_KEY",
@@ -85,7 +85,7 @@ const DEFAULT_RULES: &[DefaultRule] = &[
     DefaultRule {
         name: "API_KEY",
         display: "(?i).*api(-|_)key( *=+ *).*(?<![A-Z0-9])[A-Z0-9]{20,60}(?![A-Z0-9]).*",
-        engine: r"(?im)api(?:-|_)key *=+ *.*?(?:^|[^A-Z0-9])(?P<s>[A-Z0-9]{20,60})(?:[^A-Z0-9]|$)",
+        engine: r"(?im)api(?:-|_)key *=+ *(?:.*?[^A-Z0-9])?(?P<s>[A-Z0-9]{20,60})(?:[^A-Z0-9]|$)",
     },
     DefaultRule {
         name: "GITHUB_TOKEN",

@@ -304,7 +304,8 @@ impl Store {
         }
     }
 
-    /// The newest analysis recorded under `tag` whose digest differs from `excluding_digest`.
+    /// The newest analysis recorded under `tag` that is not the image `excluding_digest`
+    /// (compared with both the manifest digest and the image id).
     pub fn previous_for_tag(
         &self,
         tag: &str,
@@ -314,7 +315,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT a.id FROM analyses a JOIN analysis_tags t ON t.analysis_id = a.id
-                 WHERE t.tag = ?1 AND a.digest != ?2 ORDER BY a.id DESC LIMIT 1",
+                 WHERE t.tag = ?1 AND a.digest != ?2 AND a.image_id != ?2 ORDER BY a.id DESC LIMIT 1",
                 params![tag, excluding_digest],
                 |r| r.get(0),
             )
@@ -547,5 +548,108 @@ impl Store {
             .map_err(self.sql("find packages"))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(self.sql("find packages"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Package, PackageType};
+
+    fn analysis(digest: &str, tag: &str, pkgs: &[(&str, &str)]) -> Analysis {
+        let mut a = Analysis {
+            created: "2026-11-25T00:00:00Z".into(),
+            ..Default::default()
+        };
+        a.inventory.source.manifest_digest = Some(digest.into());
+        a.inventory.source.tags = vec![tag.into()];
+        a.inventory.packages = pkgs
+            .iter()
+            .map(|(n, v)| Package {
+                name: (*n).into(),
+                version: (*v).into(),
+                kind: PackageType::Deb,
+                ..Default::default()
+            })
+            .collect();
+        a
+    }
+
+    #[test]
+    fn analyses_by_tag_previous_and_prune() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = Store::open(Some(dir.path())).unwrap();
+        assert_eq!(st.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        st.record_analysis(&analysis("sha256:a", "r/app:1", &[("openssl", "3.0.9")]))
+            .unwrap();
+        st.record_analysis(&analysis("sha256:b", "r/app:1", &[("openssl", "3.0.11")]))
+            .unwrap();
+        st.record_analysis(&analysis("sha256:c", "r/other:1", &[]))
+            .unwrap();
+        let prev = st.previous_for_tag("r/app:1", "sha256:b").unwrap().unwrap();
+        assert_eq!(
+            prev.inventory.source.manifest_digest.as_deref(),
+            Some("sha256:a")
+        );
+        assert!(st.previous_for_tag("r/none:1", "x").unwrap().is_none());
+        assert_eq!(st.list().unwrap().len(), 3);
+        assert_eq!(st.analyses_with_package("deb", "openssl").unwrap().len(), 2);
+        assert!(st.show("sha256:c").unwrap().is_some());
+        assert_eq!(st.prune(1).unwrap(), 1);
+        assert_eq!(st.list().unwrap().len(), 2);
+        drop(st);
+        // Reopening keeps data and does not re-run migrations.
+        let st = Store::open(Some(dir.path())).unwrap();
+        assert_eq!(st.list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn bundles_one_active() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = Store::open(Some(dir.path())).unwrap();
+        assert!(st.active_bundle().unwrap().is_none());
+        let text = Bundle::default_bundle_text();
+        let b = Bundle::from_text("d", text, false).unwrap();
+        st.add_bundle(&b, text).unwrap();
+        let other = text.replace("\"tollgate-default\"", "\"second\"");
+        let b2 = Bundle::from_text("s", &other, false).unwrap();
+        st.add_bundle(&b2, &other).unwrap();
+        st.activate_bundle("second").unwrap();
+        st.activate_bundle("tollgate-default").unwrap();
+        let active: Vec<_> = st
+            .list_bundles()
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.active)
+            .collect();
+        assert_eq!(active.len(), 1);
+        assert_eq!(st.active_bundle().unwrap().unwrap().id, "tollgate-default");
+        assert!(matches!(
+            st.activate_bundle("nope"),
+            Err(StoreError::NotFound { .. })
+        ));
+        st.delete_bundle("tollgate-default").unwrap();
+        assert!(st.active_bundle().unwrap().is_none());
+        assert!(st.get_bundle("second").unwrap().is_some());
+    }
+
+    #[test]
+    fn newer_schema_and_garbage_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let st = Store::open(Some(dir.path())).unwrap();
+            st.conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        assert!(matches!(
+            Store::open(Some(dir.path())),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+        let bad = tempfile::tempdir().unwrap();
+        std::fs::write(
+            bad.path().join(STORE_FILE),
+            b"this is not sqlite, just text padding to look like a file",
+        )
+        .unwrap();
+        assert!(Store::open(Some(bad.path())).is_err());
     }
 }

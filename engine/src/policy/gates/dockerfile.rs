@@ -379,7 +379,7 @@ mod tests {
         );
         assert_eq!(df.lines.len(), 3);
         assert_eq!(df.lines[1].0, "RUN");
-        assert_eq!(df.lines[1].1, "apt-get update   && apt-get install -y x");
+        assert_eq!(df.lines[1].1, "apt-get update  && apt-get install -y x");
     }
 
     #[test]
