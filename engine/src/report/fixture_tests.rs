@@ -481,3 +481,75 @@ fn junit_validates_and_maps_actions() {
     assert!(!clean.contains("<failure"));
     assert!(clean.contains("no vulnerabilities at or above high"));
 }
+
+#[test]
+fn markdown_summarises_every_fixture() {
+    for name in FIXTURES {
+        let out = render("markdown", &fixture(name), &opts());
+        assert!(out.starts_with(markdown::MARKER));
+        assert!(out.chars().count() <= MARKDOWN_COMMENT_LIMIT);
+    }
+    let out = render("markdown", &fixture("debian-app"), &opts());
+    assert!(out.contains("❌ failed"));
+    assert!(out.contains("🛑 STOP"));
+    assert!(out.contains("[CVE-2023-38545](https://nvd.nist.gov/vuln/detail/CVE-2023-38545)"));
+    assert!(out.contains("1 hit(s) allowlisted"));
+    assert!(
+        !out.contains("CVE-2023-45853"),
+        "suppressed hidden by default"
+    );
+    let clean = render("markdown", &fixture("clean"), &opts());
+    assert!(clean.contains("✅ passed"));
+    assert!(clean.contains("No vulnerabilities found."));
+}
+
+#[test]
+fn templates_render_and_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("ok.j2");
+    std::fs::write(
+        &good,
+        "{{ image.display }}: {{ decision.pass and 'pass' or 'fail' }}\n\
+         {% for m in vulnerabilities %}{{ m.vulnerability.id }} {{ m.package_name }}\n{% endfor %}",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.j2");
+    std::fs::write(&bad, "line one\n{{ analysis.no_such_field.deeper }}\n").unwrap();
+    let out_good = dir.path().join("good.txt");
+    let out_bad = dir.path().join("bad.txt");
+    let out_json = dir.path().join("a.json");
+    let specs = [
+        OutputSpec::parse(&format!("template:{}={}", bad.display(), out_bad.display())).unwrap(),
+        OutputSpec::parse(&format!(
+            "template:{}={}",
+            good.display(),
+            out_good.display()
+        ))
+        .unwrap(),
+        OutputSpec::parse(&format!(
+            "template:{}={}",
+            dir.path().join("missing.j2").display(),
+            dir.path().join("m.txt").display()
+        ))
+        .unwrap(),
+        OutputSpec::parse(&format!("json={}", out_json.display())).unwrap(),
+    ];
+    let err = write_all_to(&fixture("debian-app"), &specs, &opts(), &mut Vec::new()).unwrap_err();
+    assert_eq!(err.errors.len(), 2, "{err:?}");
+    match &err.errors[0] {
+        ReportError::Template { detail, path, .. } => {
+            assert_eq!(path, &bad);
+            assert!(detail.contains("line 2"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(err.errors[1], ReportError::TemplateRead { .. }));
+    assert!(!out_bad.exists(), "a failed template writes nothing");
+    let text = std::fs::read_to_string(&out_good).unwrap();
+    assert!(
+        text.starts_with("registry.example.com/acme/web-app:1.4.2: fail\n"),
+        "{text}"
+    );
+    assert!(text.contains("CVE-2024-5535 libssl3"));
+    assert!(out_json.exists());
+}

@@ -14,6 +14,7 @@
 //! the user asked for to files or stdout, nothing here prints; warnings (SARIF truncation) go
 //! through `tracing`.
 
+pub mod cyclonedx;
 mod dockerfile;
 mod error;
 mod facts;
@@ -21,8 +22,11 @@ pub mod gate;
 mod gitlab;
 mod json;
 mod junit;
+mod markdown;
 mod sarif;
+pub mod spdx;
 mod table;
+mod template;
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -31,6 +35,7 @@ use std::path::{Path, PathBuf};
 pub use error::{ReportError, ReportErrors};
 pub use facts::{ImageIdentity, SeverityCounts};
 pub use gate::GateDecision;
+pub use markdown::{COMMENT_LIMIT as MARKDOWN_COMMENT_LIMIT, MARKER as MARKDOWN_MARKER};
 pub use sarif::{GITHUB_LIMITS, SarifLimits};
 
 use crate::analysis::Analysis;
@@ -102,6 +107,8 @@ pub trait Adapter: Sync {
 pub static ADAPTERS: &[&dyn Adapter] = &[
     &table::Table,
     &json::Json,
+    &markdown::Markdown,
+    &template::Template,
     &sarif::Sarif,
     &gitlab::Gitlab,
     &junit::Junit,
@@ -372,6 +379,9 @@ mod tests {
         let s = OutputSpec::parse("JSON=-").unwrap();
         assert_eq!(s.format(), "json");
         assert_eq!(s.destination(), &Destination::Stdout);
+        let s = OutputSpec::parse("template:./t.j2=out.txt").unwrap();
+        assert_eq!(s.template(), Some(Path::new("./t.j2")));
+        assert_eq!(s.destination(), &Destination::File("out.txt".into()));
         let s = OutputSpec::parse("gitlab-container-scanning=gl.json").unwrap();
         assert_eq!(s.format(), "gitlab");
     }
@@ -388,6 +398,10 @@ mod tests {
         ));
         assert!(matches!(
             OutputSpec::parse("=file"),
+            Err(ReportError::BadSpec { .. })
+        ));
+        assert!(matches!(
+            OutputSpec::parse("template=t.j2"),
             Err(ReportError::BadSpec { .. })
         ));
         assert!(matches!(
