@@ -7,6 +7,14 @@
 //! number is always above a qualifier. Trailing "null" items (`0`, `""`, `ga`…) are dropped, so
 //! `1 == 1.0 == 1-0 == 1.ga`. Any non-empty string is a Maven version, as in Maven; only empty
 //! or blank strings, control characters and whitespace are rejected.
+//!
+//! Deliberate deviations, only where Maven 3.9's own order is cyclic (found by this module's
+//! total-order property test: `7-alpha < 7 < 7.sp-0 < 7-alpha`, `1-sp < 1-ga-rc < 1 < 1-sp`,
+//! `5 < 5-ga1 < 5-.alpha-0 < 5`). A Rust `Ord` must be total — sorting with a cyclic one may
+//! panic — so here Maven's own ".X is -X" rule for a dotted qualifier also applies when the
+//! qualifier is followed by `.` or `-` (Maven applies it only before a digit or at the end), and
+//! a qualifier compared with a sub-list compares as the one-item sub-list `-X` (Maven puts every
+//! qualifier below every sub-list). No ComparableVersionTest vector changes.
 
 use std::cmp::Ordering;
 
@@ -77,14 +85,21 @@ impl Item {
             (Item::Str(s), None) => qualifier_key(s).cmp(&(RELEASE_INDEX, "")),
             (Item::Str(_), Some(Item::Int(_))) => Ordering::Less,
             (Item::Str(a), Some(Item::Str(b))) => qualifier_key(a).cmp(&qualifier_key(b)),
-            (Item::Str(_), Some(Item::List(_))) => Ordering::Less,
+            // Maven: a qualifier is always below a sub-list. That makes Maven's order cyclic
+            // (see the module docs), so compare the qualifier as the one-item sub-list `-X` it
+            // stands for.
+            (Item::Str(s), Some(list @ Item::List(_))) => {
+                Item::List(vec![Item::Str(s.clone())]).compare(Some(list))
+            }
             (Item::List(l), None) => l
                 .iter()
                 .map(|i| i.compare(None))
                 .find(|o| *o != Ordering::Equal)
                 .unwrap_or(Ordering::Equal),
             (Item::List(_), Some(Item::Int(_))) => Ordering::Less,
-            (Item::List(_), Some(Item::Str(_))) => Ordering::Greater,
+            (Item::List(_), Some(Item::Str(s))) => {
+                self.compare(Some(&Item::List(vec![Item::Str(s.clone())])))
+            }
             (Item::List(a), Some(Item::List(b))) => {
                 let n = a.len().max(b.len());
                 for i in 0..n {
@@ -109,45 +124,45 @@ pub(crate) struct MavenVersion {
     items: Item,
 }
 
-/// Builds the item tree with an explicit stack of open lists (indices into `lists`), then
-/// normalises and nests them, as `ComparableVersion.parseVersion` does.
+/// The lists opened while parsing. `ComparableVersion.parseVersion` only ever descends: each
+/// new sub-list is added as the last item of the current list and becomes the current list, so
+/// the open lists form a chain and the tree is rebuilt by folding the chain from the innermost
+/// list outwards, normalising each list as Maven does when it pops its stack.
 struct Builder {
-    lists: Vec<Vec<Item>>,
-    /// For each list after the first, the index of its parent list.
-    parent: Vec<usize>,
-    current: usize,
+    chain: Vec<Vec<Item>>,
 }
 
 impl Builder {
+    fn current(&mut self) -> &mut Vec<Item> {
+        if self.chain.is_empty() {
+            self.chain.push(Vec::new());
+        }
+        let last = self.chain.len() - 1;
+        &mut self.chain[last]
+    }
+
     fn push(&mut self, item: Item) {
-        self.lists[self.current].push(item);
+        self.current().push(item);
+    }
+
+    fn current_is_empty(&self) -> bool {
+        self.chain.last().is_none_or(Vec::is_empty)
     }
 
     fn open_sublist(&mut self) {
-        self.lists.push(Vec::new());
-        self.parent.push(self.current);
-        // Placeholder for the sub-list; filled in at `finish`.
-        let idx = self.lists.len() - 1;
-        self.lists[self.current].push(Item::List(vec![Item::Str(format!("\u{0}{idx}").into())]));
-        self.current = idx;
+        self.chain.push(Vec::new());
     }
 
     fn finish(mut self) -> Item {
-        // Children were created after their parents: resolve from the last list backwards.
-        for idx in (1..self.lists.len()).rev() {
-            let mut list = std::mem::take(&mut self.lists[idx]);
-            normalize(&mut list);
-            let parent = self.parent[idx - 1];
-            let marker = format!("\u{0}{idx}");
-            if let Some(slot) = self.lists[parent].iter_mut().find(|i| {
-                matches!(i, Item::List(l) if matches!(l.as_slice(), [Item::Str(s)] if **s == *marker))
-            }) {
-                *slot = Item::List(list);
+        let mut inner: Option<Vec<Item>> = None;
+        while let Some(mut list) = self.chain.pop() {
+            if let Some(child) = inner.take() {
+                list.push(Item::List(child));
             }
+            normalize(&mut list);
+            inner = Some(list);
         }
-        let mut root = std::mem::take(&mut self.lists[0]);
-        normalize(&mut root);
-        Item::List(root)
+        Item::List(inner.unwrap_or_default())
     }
 }
 
@@ -179,9 +194,7 @@ impl MavenVersion {
         let v = input.to_lowercase();
         let chars: Vec<char> = v.chars().collect();
         let mut b = Builder {
-            lists: vec![Vec::new()],
-            parent: Vec::new(),
-            current: 0,
+            chain: vec![Vec::new()],
         };
         let mut is_digit = false;
         let mut start = 0;
@@ -198,6 +211,10 @@ impl MavenVersion {
                 if i == start {
                     b.push(Item::Int("".into()));
                 } else {
+                    if !is_digit && !b.current_is_empty() {
+                        // Deviation (see module docs): ".X is -X" also before a separator.
+                        b.open_sublist();
+                    }
                     b.push(item(is_digit, &text(start, i)));
                 }
                 start = i + 1;
@@ -207,7 +224,7 @@ impl MavenVersion {
             } else if c.is_ascii_digit() {
                 if !is_digit && i > start {
                     // 1.0.0.X1 < 1.0.0-X2: treat .X as -X for any string qualifier X.
-                    if !b.lists[b.current].is_empty() {
+                    if !b.current_is_empty() {
                         b.open_sublist();
                     }
                     b.push(Item::string(&text(start, i), true));
@@ -225,7 +242,7 @@ impl MavenVersion {
             }
         }
         if chars.len() > start {
-            if !is_digit && !b.lists[b.current].is_empty() {
+            if !is_digit && !b.current_is_empty() {
                 b.open_sublist();
             }
             b.push(item(is_digit, &text(start, chars.len())));
@@ -421,6 +438,19 @@ mod tests {
         }
         assert!(p("1.0-SNAPSHOT").is_prerelease());
         assert!(!p("1.0-sp1").is_prerelease());
+    }
+
+    /// Found by the total-order property test: Maven 3.9 itself orders these in a cycle.
+    #[test]
+    fn dotted_qualifier_before_separator_stays_transitive() {
+        let (a, b, c) = (p("7-alpha"), p("7"), p("7.sp-0"));
+        assert!(a < b && b < c);
+        assert!(a < c);
+        assert_eq!(p("7.sp-0"), p("7-sp"));
+        let (a, b, c) = (p("1-ga-rc"), p("1"), p("1-sp"));
+        assert!(a < b && b < c && a < c);
+        let (a, b, c) = (p("5-.alpha-0"), p("5"), p("5-ga1"));
+        assert!(a < b && b < c && a < c);
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl fmt::Display for Scheme {
 
 /// A version string that its scheme cannot parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("`{version}` is not a valid {scheme:?} version: {reason}")]
+#[error("`{version}` is not a valid {scheme} version: {reason}")]
 #[diagnostic(
     code(tollgate::version::unparseable),
     help(
@@ -408,6 +408,10 @@ mod tests {
         let err = compare(Scheme::Deb, "1.0", "not a version").unwrap_err();
         assert_eq!(err.version, "not a version");
         assert_eq!(err.scheme, Scheme::Deb);
+        assert_eq!(
+            err.to_string(),
+            "`not a version` is not a valid deb version: version string has embedded spaces"
+        );
         assert!(compare(Scheme::Npm, "", "1.0.0").is_err());
     }
 

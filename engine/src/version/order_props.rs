@@ -36,7 +36,7 @@ fn grammar(scheme: Scheme) -> &'static str {
             r"v?(0|[1-9])(\.(0|[1-9])(\.(0|[1-9]))?)?(-(0|1|rc|[0-9]{14}-[0-9a-f]{4})(\.[0-9a-c]{1,2}){0,2})?(\+incompatible)?"
         }
         Scheme::Maven => {
-            r"[0-9]{1,2}([.-]([0-9]{1,2}|alpha|beta|a|b|m|rc|cr|snapshot|ga|final|release|sp|foo)){0,4}"
+            r"[0-9]{1,2}([.-]{1,2}([0-9]{1,2}|alpha|beta|a|b|m|rc|cr|snapshot|ga|final|release|sp|foo|0)){0,4}([a-c]|sp|rc)?[0-9]?"
         }
         Scheme::Gem => r"[0-9]{1,2}(\.([0-9]{1,2}|a|b|pre|rc)){0,4}",
         Scheme::Nuget => {
@@ -88,7 +88,7 @@ fn check_order(a: &Version, b: &Version, c: &Version) -> Result<(), TestCaseErro
 macro_rules! total_order {
     ($name:ident, $scheme:expr) => {
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(400))]
+            #![proptest_config(ProptestConfig::with_cases(2000))]
             #[test]
             fn $name(a in versions($scheme), b in versions($scheme), c in versions($scheme)) {
                 check_order(&a, &b, &c)?;

@@ -207,6 +207,24 @@ impl Bound {
     }
 }
 
+/// Sorts events by bound, then opening before closing. An insertion sort: event lists are
+/// short, and unlike `slice::sort_by` it cannot panic even if some scheme's order were not
+/// total on hostile advisory data (the schemes are property-tested to be total).
+fn sort_events(events: &mut [(Bound, &RangeEvent)]) {
+    for i in 1..events.len() {
+        let mut j = i;
+        while j > 0 {
+            let (a, ea) = &events[j - 1];
+            let (b, eb) = &events[j];
+            if a.cmp(b).then_with(|| ea.rank().cmp(&eb.rank())) != Ordering::Greater {
+                break;
+            }
+            events.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 fn parse_bound(scheme: Scheme, event: &RangeEvent) -> Result<Bound, VersionError> {
     let s = event.version();
     match event {
@@ -266,7 +284,7 @@ pub fn is_affected(
         }
     }
 
-    parsed.sort_by(|(a, ea), (b, eb)| a.cmp(b).then_with(|| ea.rank().cmp(&eb.rank())));
+    sort_events(&mut parsed);
     let mut opened_at: Option<usize> = None;
     for (i, (bound, event)) in parsed.iter().enumerate() {
         let ord = bound.cmp_version(v); // bound ⋚ version
@@ -339,7 +357,7 @@ pub fn describe(
         .iter()
         .map(|e| parse_bound(eff, e).map(|b| (b, e)))
         .collect::<Result<_, _>>()?;
-    parsed.sort_by(|(a, ea), (b, eb)| a.cmp(b).then_with(|| ea.rank().cmp(&eb.rank())));
+    sort_events(&mut parsed);
     let mut parts = Vec::new();
     let mut open: Option<&str> = None;
     let mut limits = Vec::new();
