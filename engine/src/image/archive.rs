@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::error::ImageError;
@@ -19,8 +20,51 @@ use super::layer::clean_path;
 /// JSON documents (manifests, configs, indexes) larger than this are refused.
 const MAX_DOCUMENT: u64 = 64 * 1024 * 1024;
 
+/// A reader that can also seek (uncompressed layers skip file data instead of reading it).
+pub(crate) trait ReadSeek: Read + Seek {}
+
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// A byte range of a file, read with `pread` (no shared file position).
+#[derive(Debug)]
+struct Section {
+    file: File,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl Read for Section {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.len {
+            return Ok(0);
+        }
+        let n = buf
+            .len()
+            .min(usize::try_from(self.len - self.pos).unwrap_or(usize::MAX));
+        let got = self.file.read_at(&mut buf[..n], self.start + self.pos)?;
+        self.pos += got as u64;
+        Ok(got)
+    }
+}
+
+impl Seek for Section {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let new = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos =
+            new.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before start"))?;
+        Ok(self.pos)
+    }
+}
+
 /// Read access to the members of an image source.
 pub(crate) trait Store: Sync {
+    /// Opens a member for reading with seeks.
+    fn open_seekable(&self, name: &str) -> Result<Box<dyn ReadSeek + Send + '_>, ImageError>;
     /// The source path, for messages.
     fn location(&self) -> String;
     /// Opens a member (relative path, `/`-separated) for streaming.
@@ -62,6 +106,21 @@ impl DirStore {
 }
 
 impl Store for DirStore {
+    fn open_seekable(&self, name: &str) -> Result<Box<dyn ReadSeek + Send + '_>, ImageError> {
+        let path = self.member(name).ok_or_else(|| ImageError::MissingBlob {
+            digest: name.to_string(),
+            location: self.location(),
+        })?;
+        match File::open(&path) {
+            Ok(f) => Ok(Box::new(BufReader::with_capacity(64 * 1024, f))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(ImageError::MissingBlob {
+                digest: name.to_string(),
+                location: self.location(),
+            }),
+            Err(e) => Err(ImageError::io(path, e)),
+        }
+    }
+
     fn location(&self) -> String {
         self.root.display().to_string()
     }
@@ -183,6 +242,23 @@ impl TarIndex {
 }
 
 impl Store for TarIndex {
+    fn open_seekable(&self, name: &str) -> Result<Box<dyn ReadSeek + Send + '_>, ImageError> {
+        let (start, len) = self.resolve(name).ok_or_else(|| ImageError::MissingBlob {
+            digest: name.to_string(),
+            location: self.location(),
+        })?;
+        let file = File::open(&self.path).map_err(|e| ImageError::io(&self.path, e))?;
+        Ok(Box::new(BufReader::with_capacity(
+            64 * 1024,
+            Section {
+                file,
+                start,
+                len,
+                pos: 0,
+            },
+        )))
+    }
+
     fn location(&self) -> String {
         self.path.display().to_string()
     }

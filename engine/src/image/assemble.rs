@@ -11,7 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::archive::Store;
 use super::error::ImageError;
-use super::layer::{Budget, LayerCtx, LayerRead, Verify, Wants, read_layer};
+use std::io::Read;
+
+use sha2::{Digest, Sha256};
+
+use super::layer::{Budget, LayerCtx, LayerRead, Verify, Wants, read_layer, read_layer_seekable};
 use super::model::{Image, ImageConfig, LayerInfo, SourceInfo};
 use super::squash::squash;
 use super::{LoadOptions, ProgressEvent};
@@ -81,16 +85,14 @@ pub(crate) fn read_image(
                         break;
                     }
                     let layer = &plan.layers[i];
-                    let result = store.open(&layer.member).and_then(|reader| {
-                        let ctx = LayerCtx {
-                            index: i,
-                            label: &layer.info.digest,
-                            location: &location,
-                            verify: &layer.verify,
-                            budget: &budget,
-                        };
-                        read_layer(reader, &ctx, wants)
-                    });
+                    let ctx = LayerCtx {
+                        index: i,
+                        label: &layer.info.digest,
+                        location: &location,
+                        verify: &layer.verify,
+                        budget: &budget,
+                    };
+                    let result = read_one(store, &layer.member, &ctx, wants);
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -144,5 +146,85 @@ pub(crate) fn read_image(
         layers,
         files,
         content_hits,
+    })
+}
+
+/// Whether a member starts like a plain (uncompressed) tar.
+fn is_plain_tar(store: &dyn Store, member: &str) -> Result<bool, ImageError> {
+    let mut magic = [0u8; 4];
+    let mut r = store.open(member)?;
+    let mut n = 0;
+    while n < magic.len() {
+        match r.read(&mut magic[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) => return Err(ImageError::io(format!("{}:{member}", store.location()), e)),
+        }
+    }
+    Ok(!(magic[..n].starts_with(&[0x1f, 0x8b])
+        || magic[..n].starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        || magic[..n].starts_with(b"BZh")
+        || magic[..n].starts_with(&[0xfd, b'7', b'z', b'X'])))
+}
+
+/// sha256 of a whole member, read in large blocks.
+fn hash_member(store: &dyn Store, member: &str) -> Result<String, ImageError> {
+    let mut r = store.open(member)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ImageError::io(format!("{}:{member}", store.location()), e)),
+        }
+    }
+    Ok(format!("sha256:{}", hex::encode(h.finalize())))
+}
+
+/// Reads one layer. When the stored bytes themselves carry the digest to check (a blob digest,
+/// or a diff_id of an uncompressed legacy layer), the digest is computed by a second thread
+/// reading the file while this one walks the tar with seeks; otherwise the check happens in
+/// the stream. Either way nothing from a mismatching blob is returned.
+fn read_one(
+    store: &dyn Store,
+    member: &str,
+    ctx: &LayerCtx<'_>,
+    wants: &Wants,
+) -> Result<LayerRead, ImageError> {
+    let expected = match ctx.verify {
+        Verify::Blob(d) => Some(d.clone()),
+        Verify::Uncompressed(d) if is_plain_tar(store, member)? => Some(d.clone()),
+        _ => None,
+    };
+    let Some(expected) = expected else {
+        return read_layer(store.open(member)?, ctx, wants);
+    };
+    let len = store.size(member).unwrap_or(0);
+    let unverified = LayerCtx {
+        verify: &Verify::None,
+        ..*ctx
+    };
+    std::thread::scope(|s| {
+        let hasher = s.spawn(|| hash_member(store, member));
+        let read = store
+            .open_seekable(member)
+            .and_then(|r| read_layer_seekable(r, &unverified, wants, len));
+        let actual = hasher
+            .join()
+            .map_err(|_| ImageError::Internal("the digest thread panicked".into()))??;
+        if !actual.eq_ignore_ascii_case(&expected) {
+            return Err(ImageError::DigestMismatch {
+                expected,
+                actual,
+                location: ctx.location.to_string(),
+            });
+        }
+        let mut read = read?;
+        if matches!(ctx.verify, Verify::Uncompressed(_)) {
+            read.diff_id = Some(actual);
+        }
+        Ok(read)
     })
 }

@@ -13,7 +13,7 @@
 //! It does not apply whiteouts or resolve hard links across layers (that is [`super::squash`]).
 
 use std::cell::Cell;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -299,6 +299,12 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
+impl<R: Seek> Seek for Counting<'_, R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(to)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Compression {
     Tar,
@@ -350,7 +356,11 @@ pub(crate) fn read_layer<R: Read>(
             },
             hasher: matches!(ctx.verify, Verify::Uncompressed(_)).then(Sha256::new),
         };
-        read_entries(&mut plain, ctx, wants, &mut out, &position)?;
+        {
+            let mut archive = tar::Archive::new(&mut plain);
+            let entries = archive.entries().map_err(&corrupt)?;
+            walk(entries, ctx, wants, &mut out, &position, None)?;
+        }
         // Drain the tar padding and anything after it, so the digests cover the whole blob.
         io::copy(&mut plain, &mut io::sink()).map_err(&corrupt)?;
         out.uncompressed_size = position.get();
@@ -406,18 +416,61 @@ fn map_io(source: io::Error, ctx: &LayerCtx<'_>, offset: u64) -> ImageError {
     }
 }
 
-fn read_entries<R: Read>(
-    plain: &mut R,
+/// Reads an uncompressed-or-not layer from a seekable reader of `len` bytes: a plain tar is
+/// walked with seeks over file data (only headers and requested contents are read); anything
+/// else streams through [`read_layer`]. `ctx.verify` is applied only on the streaming path, so
+/// callers verify seekable blobs themselves (in parallel, see `assemble`).
+pub(crate) fn read_layer_seekable<R: Read + Seek>(
+    mut raw: R,
+    ctx: &LayerCtx<'_>,
+    wants: &Wants,
+    len: u64,
+) -> Result<LayerRead, ImageError> {
+    let position = Cell::new(0u64);
+    let corrupt = |source: io::Error| map_io(source, ctx, position.get());
+    let mut magic = [0u8; 6];
+    let n = read_up_to(&mut raw, &mut magic).map_err(&corrupt)?;
+    raw.seek(SeekFrom::Start(0)).map_err(&corrupt)?;
+    if detect(&magic[..n]) != Ok(Compression::Tar) {
+        return read_layer(raw, ctx, wants);
+    }
+    let counted = Counting {
+        inner: raw,
+        budget: ctx.budget,
+        position: &position,
+    };
+    let mut archive = tar::Archive::new(counted);
+    let entries = archive.entries_with_seek().map_err(&corrupt)?;
+    let mut out = LayerRead::default();
+    walk(entries, ctx, wants, &mut out, &position, Some(len))?;
+    out.uncompressed_size = len;
+    Ok(out)
+}
+
+fn walk<R: Read>(
+    entries: tar::Entries<'_, R>,
     ctx: &LayerCtx<'_>,
     wants: &Wants,
     out: &mut LayerRead,
     position: &Cell<u64>,
+    limit: Option<u64>,
 ) -> Result<(), ImageError> {
     let corrupt = |source: io::Error| map_io(source, ctx, position.get());
-    let mut archive = tar::Archive::new(plain);
-    let entries = archive.entries().map_err(&corrupt)?;
     for entry in entries {
         let mut entry = entry.map_err(&corrupt)?;
+        // With seeks, data past the end is never read; catch entries claiming more than exists.
+        if let Some(limit) = limit
+            && entry.raw_file_position().saturating_add(entry.size()) > limit
+        {
+            return Err(ImageError::CorruptLayer {
+                layer: ctx.label.to_string(),
+                offset: entry.raw_header_position(),
+                source: io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "entry data extends past the end of the layer",
+                ),
+            });
+        }
         let kind = match entry.header().entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 FileKind::Regular

@@ -95,6 +95,8 @@ pub enum ProgressEvent {
         /// Its digest.
         digest: String,
     },
+    /// The caller is done with this load (lets a display clear itself).
+    Finished,
 }
 
 /// Receives [`ProgressEvent`]s, possibly from several threads.
