@@ -82,10 +82,10 @@ for img in $IMAGES; do
         sy="SYFT_CACHE_DIR=\$CACHE syft docker-archive:$T/$img/docker-archive.tar -o cyclonedx-json"
         gz="cat $T/$img/docker-archive.tar >/dev/null" ;;
       registry)
-        tg="$BIN image files $REG/$img:latest --insecure-registry $REG --cache-dir \$CACHE -o json"
-        tv="trivy image --cache-dir \$CACHE --skip-db-update --offline-scan --format cyclonedx --insecure --image-src remote $REG/$img:latest"
-        sy="SYFT_CACHE_DIR=\$CACHE SYFT_REGISTRY_INSECURE_USE_HTTP=true syft registry:$REG/$img:latest -o cyclonedx-json"
-        gz="curl -fsS http://$REG/v2/$img/manifests/latest -H 'Accept: application/vnd.oci.image.manifest.v1+json' | jq -r '.layers[].digest' | while read -r d; do curl -fsS http://$REG/v2/$img/blobs/\$d | gzip -dc >/dev/null; done" ;;
+        tg="$BIN image files $REG/testimages/$img:latest --insecure-registry $REG --cache-dir \$CACHE -o json"
+        tv="trivy image --cache-dir \$CACHE --skip-db-update --offline-scan --format cyclonedx --insecure --image-src remote $REG/testimages/$img:latest"
+        sy="SYFT_CACHE_DIR=\$CACHE SYFT_REGISTRY_INSECURE_USE_HTTP=true syft registry:$REG/testimages/$img:latest -o cyclonedx-json"
+        gz="curl -fsS http://$REG/v2/testimages/$img/manifests/latest -H 'Accept: application/vnd.oci.image.manifest.v1+json' | jq -r '.layers[].digest' | while read -r d; do curl -fsS http://$REG/v2/testimages/$img/blobs/\$d | gzip -dc >/dev/null; done" ;;
     esac
     read -r t_trivy m_trivy < <(if command -v trivy >/dev/null; then measure "$tv"; else echo "nan 0"; fi)
     for tool in tollgate trivy syft gzip-dc; do

@@ -64,14 +64,6 @@ pub(crate) struct SourceArgs {
     /// Read the registry password from stdin.
     #[arg(long, requires = "username")]
     pub(crate) password_stdin: bool,
-    /// Registry password (env only, so it never shows in the process list).
-    #[arg(
-        long = "password-env-only",
-        env = "TOLLGATE_REGISTRY_PASSWORD",
-        hide = true,
-        hide_env_values = true
-    )]
-    pub(crate) password_env: Option<String>,
     /// Reach this registry (`host[:port]`) over plain HTTP; repeatable.
     #[arg(long = "insecure-registry", value_name = "HOST")]
     pub(crate) insecure_registries: Vec<String>,
@@ -106,7 +98,10 @@ impl SourceArgs {
                 .map_err(|e| miette::miette!("cannot read the password from stdin: {e}"))?;
             Some(s.trim_end_matches(['\n', '\r']).to_string())
         } else {
-            self.password_env.clone()
+            // Env only, so the password never shows in the process list.
+            std::env::var("TOLLGATE_REGISTRY_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty())
         };
         let credentials = match (&self.username, password) {
             (Some(u), Some(p)) => Some(Credentials {
@@ -155,11 +150,7 @@ impl SourceArgs {
             vec![tollgate::image::load(&reference, &opts, request).await?]
         };
         if let Some(p) = &opts.progress {
-            p.event(ProgressEvent::LayerRead {
-                index: usize::MAX,
-                total: 0,
-                digest: String::new(),
-            });
+            p.event(ProgressEvent::Finished);
         }
         Ok(images)
     }
@@ -192,13 +183,10 @@ impl Progress for Bars {
             ProgressEvent::DownloadProgress { bytes, .. } => self.bar.inc(bytes),
             ProgressEvent::DownloadFinished { .. } => {}
             ProgressEvent::LayerRead { index, total, .. } => {
-                if index == usize::MAX {
-                    self.bar.finish_and_clear();
-                } else {
-                    self.bar
-                        .set_message(format!("read layer {}/{total}", index + 1));
-                }
+                self.bar
+                    .set_message(format!("read layer {}/{total}", index + 1));
             }
+            ProgressEvent::Finished => self.bar.finish_and_clear(),
         }
     }
 }
