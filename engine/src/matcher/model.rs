@@ -91,6 +91,9 @@ pub struct MatchDetail {
     /// (`introduced 0, fixed 2.31.0`).
     #[serde(default)]
     pub constraint: String,
+    /// The advisory whose `affected` entry matched (`DSA-5611-1`, `GHSA-…`).
+    #[serde(default)]
+    pub advisory: String,
 }
 
 /// A suppression that applies to a match.
