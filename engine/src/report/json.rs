@@ -37,7 +37,6 @@ impl Adapter for Json {
 }
 
 /// An adapter that renders a JSON value computed from the analysis (CycloneDX, SPDX).
-#[allow(dead_code)] // used by the `cyclonedx-json` / `spdx-json` rows once those modules land
 pub(crate) struct ValueAdapter {
     /// Format id.
     pub(crate) id: &'static str,

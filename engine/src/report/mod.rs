@@ -112,6 +112,18 @@ pub static ADAPTERS: &[&dyn Adapter] = &[
     &sarif::Sarif,
     &gitlab::Gitlab,
     &junit::Junit,
+    &json::ValueAdapter {
+        id: "cyclonedx-json",
+        aliases: &["cyclonedx", "cdx-json"],
+        description: "CycloneDX JSON SBOM (GitLab `artifacts:reports:cyclonedx`)",
+        render: cyclonedx::to_json,
+    },
+    &json::ValueAdapter {
+        id: "spdx-json",
+        aliases: &["spdx"],
+        description: "SPDX 2.3 JSON SBOM",
+        render: spdx::to_json,
+    },
 ];
 
 /// Looks up an adapter by id or alias (case-insensitive).
