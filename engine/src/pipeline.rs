@@ -84,10 +84,31 @@ pub struct ScanOutput {
     pub warnings: Vec<String>,
 }
 
-/// Runs the whole pipeline on one image reference.
+/// Runs the whole pipeline on one image reference (for a multi-platform image: the platform
+/// in `opts.load`, default linux/amd64).
 pub async fn scan(reference: &Reference, opts: &ScanOptions) -> Result<ScanOutput> {
+    let mut outputs = scan_impl(reference, opts, false).await?;
+    outputs
+        .pop()
+        .ok_or_else(|| Error::Image(image::ImageError::Internal("no image resolved".into())))
+}
+
+/// Runs the whole pipeline on every platform of a multi-platform image (one output per
+/// platform, in index order; a single-platform image gives one).
+pub async fn scan_all_platforms(
+    reference: &Reference,
+    opts: &ScanOptions,
+) -> Result<Vec<ScanOutput>> {
+    scan_impl(reference, opts, true).await
+}
+
+async fn scan_impl(
+    reference: &Reference,
+    opts: &ScanOptions,
+    all_platforms: bool,
+) -> Result<Vec<ScanOutput>> {
     let mut warnings = Vec::new();
-    let store = match Store::open(opts.store_dir.as_deref()) {
+    let mut store = match Store::open(opts.store_dir.as_deref()) {
         Ok(s) => Some(s),
         Err(e) if opts.store_dir.is_none() => {
             warnings.push(format!(
@@ -112,11 +133,13 @@ pub async fn scan(reference: &Reference, opts: &ScanOptions) -> Result<ScanOutpu
             },
         ),
     };
+    // Open (and age-check) the DB before any download, so a stale DB fails fast.
+    let db = open_db(opts)?;
 
-    let mut inventory = match &reference.source {
+    let inventories: Vec<Inventory> = match &reference.source {
         Source::Sbom { path } => {
             return Err(Error::Image(image::ImageError::Internal(format!(
-                "reading SBOM `{}` is not available in this build",
+                "reading SBOM `{}` is not available in this build yet",
                 path.display()
             ))));
         }
@@ -127,67 +150,83 @@ pub async fn scan(reference: &Reference, opts: &ScanOptions) -> Result<ScanOutpu
                 .map(Bundle::content_rules)
                 .unwrap_or_default();
             request.scanners.push(Arc::new(SecretScanner::new(&rules)));
-            let image = image::load(reference, &opts.load, &request).await?;
-            let mut inventory = catalog::run(&image, &opts.catalog);
-            inventory.secrets = catalog::secrets::from_hits(&image.content_hits);
-            inventory
+            let images = if all_platforms {
+                image::load_all_platforms(reference, &opts.load, &request).await?
+            } else {
+                vec![image::load(reference, &opts.load, &request).await?]
+            };
+            images
+                .iter()
+                .map(|image| {
+                    let mut inventory = catalog::run(image, &opts.catalog);
+                    inventory.secrets = catalog::secrets::from_hits(&image.content_hits);
+                    inventory
+                })
+                .collect()
         }
     };
-    inventory
-        .packages
-        .sort_by(|a, b| (a.kind, &a.name, &a.version).cmp(&(b.kind, &b.name, &b.version)));
 
-    let (matches, db_info, db_built, unused) = match_vulnerabilities(&inventory, opts)?;
-    let _ = &mut warnings;
-
-    let previous = match (&store, tag_for(&inventory, opts)) {
-        (Some(s), Some(tag)) => s.previous_for_tag(&tag, inventory.config.digest.as_str())?,
-        _ => None,
-    };
-    let evaluation = bundle.as_ref().map(|b| {
-        let mut input = EvalInput::new(&inventory, &matches, chrono::Utc::now());
-        input.dockerfile = opts.dockerfile.as_deref();
-        input.tag = opts.tag.as_deref();
-        input.db_built = db_built;
-        input.previous = previous.as_ref().map(|a| &a.inventory);
-        policy::evaluate(b, &input)
-    });
-
-    let analysis = Analysis {
-        schema_version: SCHEMA_VERSION.into(),
-        tool: ToolInfo::current(),
-        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        inventory,
-        matches,
-        db: db_info,
-        evaluation,
-    };
-    if opts.record {
-        if let Some(mut s) = store {
-            if let Err(e) = s.record_analysis(&analysis) {
-                warnings.push(format!(
-                    "the analysis was not recorded in the local store: {e}"
-                ));
+    let mut outputs = Vec::with_capacity(inventories.len());
+    for mut inventory in inventories {
+        inventory
+            .packages
+            .sort_by(|a, b| (a.kind, &a.name, &a.version).cmp(&(b.kind, &b.name, &b.version)));
+        let matched = match &db {
+            Some(db) => match_vulnerabilities(&inventory, db, opts)?,
+            None => Matched::default(),
+        };
+        let previous = match (&store, tag_for(&inventory, opts)) {
+            (Some(s), Some(tag)) => s.previous_for_tag(&tag, inventory.config.digest.as_str())?,
+            _ => None,
+        };
+        let evaluation = bundle.as_ref().map(|b| {
+            let mut input = EvalInput::new(&inventory, &matched.matches, chrono::Utc::now());
+            input.dockerfile = opts.dockerfile.as_deref();
+            input.tag = opts.tag.as_deref();
+            input.db_built = matched.db_built;
+            input.previous = previous.as_ref().map(|a| &a.inventory);
+            policy::evaluate(b, &input)
+        });
+        let analysis = Analysis {
+            schema_version: SCHEMA_VERSION.into(),
+            tool: ToolInfo::current(),
+            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            inventory,
+            matches: matched.matches,
+            db: matched.info,
+            evaluation,
+        };
+        let mut warnings = warnings.clone();
+        if opts.record {
+            if let Some(s) = store.as_mut() {
+                if let Err(e) = s.record_analysis(&analysis) {
+                    warnings.push(format!(
+                        "the analysis was not recorded in the local store: {e}"
+                    ));
+                }
             }
         }
+        outputs.push(ScanOutput {
+            analysis,
+            unused_suppressions: matched.unused,
+            warnings,
+        });
     }
-    Ok(ScanOutput {
-        analysis,
-        unused_suppressions: unused,
-        warnings,
-    })
+    Ok(outputs)
 }
 
-type Matched = (
-    Vec<Match>,
-    Option<DbInfo>,
-    Option<chrono::DateTime<chrono::Utc>>,
-    Vec<String>,
-);
+/// The matcher stage's contribution to one analysis.
+#[derive(Debug, Default)]
+struct Matched {
+    matches: Vec<Match>,
+    info: Option<DbInfo>,
+    db_built: Option<chrono::DateTime<chrono::Utc>>,
+    unused: Vec<String>,
+}
 
-fn match_vulnerabilities(inventory: &Inventory, opts: &ScanOptions) -> Result<Matched> {
+fn open_db(opts: &ScanOptions) -> Result<Option<VulnDb>> {
     let db = match &opts.db {
-        DbChoice::Skip => return Ok((Vec::new(), None, None, Vec::new())),
+        DbChoice::Skip => return Ok(None),
         DbChoice::File(path) => VulnDb::open(path)?,
         DbChoice::Default => {
             if vulndb::default_path().exists() {
@@ -198,7 +237,15 @@ fn match_vulnerabilities(inventory: &Inventory, opts: &ScanOptions) -> Result<Ma
         }
     };
     db.check_age(opts.max_db_age)?;
-    let mut matches = matcher::run(inventory, &db, &opts.matching)?;
+    Ok(Some(db))
+}
+
+fn match_vulnerabilities(
+    inventory: &Inventory,
+    db: &VulnDb,
+    opts: &ScanOptions,
+) -> Result<Matched> {
+    let mut matches = matcher::run(inventory, db, &opts.matching)?;
     let report = matcher::suppress::apply(&mut matches, &opts.ignore, &opts.vex);
     let meta = db.meta();
     let info = DbInfo {
@@ -207,7 +254,7 @@ fn match_vulnerabilities(inventory: &Inventory, opts: &ScanOptions) -> Result<Ma
         schema_version: meta.schema_version,
         checksum: meta.checksum.clone(),
     };
-    let built = chrono::DateTime::parse_from_rfc3339(&meta.built)
+    let db_built = chrono::DateTime::parse_from_rfc3339(&meta.built)
         .ok()
         .map(|t| t.with_timezone(&chrono::Utc));
     let unused = report
@@ -220,7 +267,12 @@ fn match_vulnerabilities(inventory: &Inventory, opts: &ScanOptions) -> Result<Ma
             )
         })
         .collect();
-    Ok((matches, Some(info), built, unused))
+    Ok(Matched {
+        matches,
+        info: Some(info),
+        db_built,
+        unused,
+    })
 }
 
 fn tag_for(inventory: &Inventory, opts: &ScanOptions) -> Option<String> {

@@ -89,10 +89,7 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> miette::Result<O
     } else {
         args.outputs.clone()
     };
-    let specs = outputs
-        .iter()
-        .map(|o| OutputSpec::parse(o))
-        .collect::<Result<Vec<_>, _>>()?;
+    parse_specs(&outputs)?; // validate every `-o` before any work starts
     let policy = match (&args.policy, args.no_policy) {
         (_, true) => PolicyChoice::Skip,
         (Some(path), false) => PolicyChoice::Bundle(Box::new(Bundle::load(path)?)),
@@ -147,7 +144,76 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> miette::Result<O
         ..Default::default()
     };
 
-    let output = tollgate::pipeline::scan(&reference, &opts).await?;
+    let scans = if args.source.all_platforms {
+        tollgate::pipeline::scan_all_platforms(&reference, &opts).await?
+    } else {
+        vec![tollgate::pipeline::scan(&reference, &opts).await?]
+    };
+    let many = scans.len() > 1;
+    let mut failed = false;
+    let mut errors = Vec::new();
+    for output in &scans {
+        let platform = output.analysis.inventory.config.platform.to_string();
+        let specs = if many {
+            if !global.quiet {
+                crate::render::note(&format!("== platform {platform}"));
+            }
+            with_platform_suffix(&outputs, &platform)?
+        } else {
+            parse_specs(&outputs)?
+        };
+        match report_and_decide(output, &specs, &args, global, &outputs) {
+            Ok(pass) => failed |= !pass,
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(e) = errors.into_iter().next() {
+        return Err(e);
+    }
+    Ok(if failed { Outcome::Fail } else { Outcome::Pass })
+}
+
+fn parse_specs(outputs: &[String]) -> miette::Result<Vec<OutputSpec>> {
+    Ok(outputs
+        .iter()
+        .map(|o| OutputSpec::parse(o))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// `sarif=out.sarif` → `sarif=out.linux-arm64-v8.sarif` for one platform of `--all-platforms`.
+fn with_platform_suffix(outputs: &[String], platform: &str) -> miette::Result<Vec<OutputSpec>> {
+    let tag = platform.replace('/', "-");
+    outputs
+        .iter()
+        .map(|o| {
+            let spec = match o.rsplit_once('=') {
+                Some((format, file)) if !file.is_empty() && file != "-" => {
+                    let path = std::path::Path::new(file);
+                    let stem = path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let name = match path.extension() {
+                        Some(ext) => format!("{stem}.{tag}.{}", ext.to_string_lossy()),
+                        None => format!("{stem}.{tag}"),
+                    };
+                    format!("{format}={}", path.with_file_name(name).display())
+                }
+                _ => o.clone(),
+            };
+            Ok(OutputSpec::parse(&spec)?)
+        })
+        .collect()
+}
+
+/// Writes one analysis's reports, then decides its gate (true = pass).
+fn report_and_decide(
+    output: &tollgate::pipeline::ScanOutput,
+    specs: &[OutputSpec],
+    args: &ScanArgs,
+    global: &GlobalArgs,
+    outputs: &[String],
+) -> miette::Result<bool> {
     for w in &output.warnings {
         tracing::warn!("{w}");
     }
@@ -165,7 +231,7 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> miette::Result<O
         ..Default::default()
     };
     // Reports first, always; the decision after.
-    let written = report::write_all(&output.analysis, &specs, &report_opts);
+    let written = report::write_all(&output.analysis, specs, &report_opts);
     let decision = report::gate::decide(
         &output.analysis,
         args.fail_on,
@@ -177,7 +243,7 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> miette::Result<O
         tracing::warn!("{w}");
     }
     if decision.pass {
-        Ok(Outcome::Pass)
+        Ok(true)
     } else {
         // The table already states the decision; other formats get it on stderr.
         let table_on_stdout = outputs.iter().any(|o| o == "table");
@@ -186,6 +252,6 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> miette::Result<O
                 crate::render::note(&format!("gate failed: {r}"));
             }
         }
-        Ok(Outcome::Fail)
+        Ok(false)
     }
 }
