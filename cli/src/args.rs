@@ -39,6 +39,11 @@ pub(crate) enum Command {
     /// Inspect an image: its config, layers and files.
     #[command(subcommand)]
     Image(commands::image::ImageCommand),
+    /// Re-match stored SBOMs against the current DB and notify channels of new findings.
+    Watch(Box<commands::watch::WatchArgs>),
+    /// The local store of analyses: list, show, prune, import from a registry.
+    #[command(subcommand)]
+    Store(commands::store::StoreCommand),
 }
 
 #[cfg(test)]

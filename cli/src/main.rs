@@ -53,6 +53,8 @@ async fn run(cli: Cli) -> miette::Result<Outcome> {
     match cli.command {
         Command::Scan(args) => commands::scan::run(*args, &global).await,
         Command::Image(cmd) => commands::image::run(cmd, &global).await,
+        Command::Watch(args) => commands::watch::run(*args, &global).await,
+        Command::Store(cmd) => commands::store::run(cmd, &global).await,
         Command::Policy(cmd) => commands::policy::run(cmd, &global),
         Command::Evaluate(args) => commands::evaluate::run(args, &global),
     }

@@ -4,3 +4,5 @@ pub(crate) mod evaluate;
 pub(crate) mod image;
 pub(crate) mod policy;
 pub(crate) mod scan;
+pub(crate) mod store;
+pub(crate) mod watch;

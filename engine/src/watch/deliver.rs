@@ -126,12 +126,20 @@ pub async fn deliver_all(
 }
 
 /// One group of rows to send together.
-struct Group<'r> {
-    ids: Vec<i64>,
-    rows: Vec<(&'r OutboxRow, &'r Finding)>,
+pub(crate) struct Group<'r> {
+    /// Their outbox ids.
+    pub(crate) ids: Vec<i64>,
+    /// The rows with their parsed findings.
+    pub(crate) rows: Vec<(&'r OutboxRow, &'r Finding)>,
 }
 
-fn group_rows<'r>(rows: &'r [OutboxRow], grouping: Grouping, max: usize) -> Vec<Group<'r>> {
+/// Groups rows the channel's way (first-appearance order), then splits each group into
+/// batches of at most `max`. Rows whose payload does not parse are left out.
+pub(crate) fn group_rows<'r>(
+    rows: &'r [OutboxRow],
+    grouping: Grouping,
+    max: usize,
+) -> Vec<Group<'r>> {
     let mut order: Vec<String> = Vec::new();
     let mut groups: std::collections::HashMap<String, Vec<(&'r OutboxRow, &'r Finding)>> =
         std::collections::HashMap::new();

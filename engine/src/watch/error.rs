@@ -197,27 +197,46 @@ pub enum WatchError {
         reason: String,
     },
 
-    /// Reading the store of analyses failed.
-    #[error("cannot read stored analyses")]
-    #[diagnostic(code("tollgate::watch::store"))]
-    Store {
+    /// The store of analyses could not be opened or read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Store(#[from] crate::store::StoreError),
+
+    /// Reading the stored analyses for a rescan failed.
+    #[error("cannot read stored analyses from `{path}`")]
+    #[diagnostic(
+        code("tollgate::watch::store-read"),
+        help(
+            "the store may be corrupt; check it with `tollgate store list`, or pass another `--store DIR`"
+        )
+    )]
+    StoreRead {
+        /// The store file.
+        path: PathBuf,
         /// The cause.
         #[source]
-        #[diagnostic_source]
-        source: Box<dyn miette::Diagnostic + Send + Sync + 'static>,
+        source: rusqlite::Error,
     },
 
-    /// Re-matching a stored SBOM against the DB failed.
-    #[error("re-matching image `{image}` failed")]
-    #[diagnostic(code("tollgate::watch::rematch"))]
-    Rematch {
-        /// The image key.
-        image: String,
-        /// The cause.
-        #[source]
-        #[diagnostic_source]
-        source: Box<dyn miette::Diagnostic + Send + Sync + 'static>,
-    },
+    /// A vulnerability DB could not be opened.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Db(#[from] crate::vulndb::DbError),
+
+    /// The ignore rules of the config could not be loaded.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Match(#[from] crate::matcher::MatchError),
+
+    /// A matching thread panicked (a bug); nothing was lost, rerun to resume.
+    #[error("a re-matching thread stopped unexpectedly")]
+    #[diagnostic(
+        code("tollgate::watch::worker-panic"),
+        help(
+            "this is a bug; rerun `tollgate watch` (queued notifications are kept) and report it"
+        )
+    )]
+    WorkerPanic,
 
     /// Pushing or pulling an SBOM artifact to or from a registry failed.
     #[error("registry SBOM {op} failed for `{reference}`: {reason}")]

@@ -23,6 +23,8 @@ pub mod error;
 pub mod finding;
 pub mod outbox;
 pub mod rescan;
+pub mod run;
+pub mod stored;
 
 #[cfg(test)]
 mod delivery_tests;
@@ -34,3 +36,4 @@ pub use deliver::{ChannelOutcome, DeliveryReport, deliver_all, http_client};
 pub use error::WatchError;
 pub use finding::{Finding, idempotency_key};
 pub use outbox::{OUTBOX_FILE, Outbox};
+pub use run::{Preview, WatchOptions, WatchSummary, watch};

@@ -374,6 +374,15 @@ impl Outbox {
             .map_err(|e| self.err("read pending", e))
     }
 
+    /// True when a row with this idempotency key exists (pending or delivered).
+    pub fn has_key(&self, key: &str) -> Result<bool, WatchError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM outbox WHERE idem_key = ?1")
+            .and_then(|mut s| s.query_row([key], |_| Ok(())).optional())
+            .map(|r| r.is_some())
+            .map_err(|e| self.err("look up key", e))
+    }
+
     /// How many rows of `channel` are pending, due or not.
     pub fn pending_count(&self, channel: &str) -> Result<usize, WatchError> {
         self.conn

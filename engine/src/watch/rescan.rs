@@ -92,8 +92,8 @@ pub struct RunContext<'a> {
     pub db: Option<&'a DbRef>,
 }
 
-/// Decides one image; see the module doc. `findings` receives every queued finding (for
-/// `--dry-run` output and summaries).
+/// Decides one image; see the module doc. `findings` receives every new or escalated finding,
+/// whether or not a channel accepts it (for `--dry-run` output).
 pub fn decide(
     run: &RunContext<'_>,
     image: &ImageRef,
@@ -152,7 +152,6 @@ pub fn decide(
         }
         let known_id = known.map_or(id, |(k, _)| k.as_str());
         changes.known.push((known_id.to_string(), sev, kev));
-        let mut queued_any = false;
         for c in channels.iter().filter(|c| c.filter.accepts(&finding)) {
             changes.enqueue.push(NewRow {
                 key: idempotency_key(&image.key, known_id, &c.name),
@@ -160,11 +159,8 @@ pub fn decide(
                 finding: finding.clone(),
             });
             decision.queued += 1;
-            queued_any = true;
         }
-        if queued_any {
-            findings.push(finding);
-        }
+        findings.push(finding);
     }
     (changes, decision)
 }

@@ -1,0 +1,125 @@
+//! `tollgate store list|show|prune|import`: look at and trim the local store of analyses that
+//! `scan` records and `watch` re-matches, and pull SBOMs pushed with `--attach-sbom` back in.
+//!
+//! The store itself is `tollgate::store`; registry SBOM transfer is
+//! `tollgate::watch::attach`. This file only parses flags and renders.
+
+use std::io::Write;
+
+use clap::{Subcommand, ValueEnum};
+use miette::{IntoDiagnostic, Result};
+use tollgate::store::Store;
+
+use crate::Outcome;
+use crate::args::GlobalArgs;
+use crate::commands::policy::StoreArgs;
+
+/// Output form of `store list`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ListFormat {
+    /// Aligned columns.
+    Table,
+    /// A JSON array of summaries.
+    Json,
+}
+
+/// `tollgate store …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum StoreCommand {
+    /// List stored analyses, newest first.
+    List {
+        /// Output form.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print one stored analysis as JSON (by row id, digest or digest prefix, or tag).
+    Show {
+        /// Row id, `sha256:…` digest (or a unique prefix), or `repo:tag`.
+        key: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete all but the newest analyses of every tag, and watch state of images that are gone.
+    Prune {
+        /// Analyses to keep per tag.
+        #[arg(long, default_value_t = 5)]
+        keep: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub(crate) async fn run(cmd: StoreCommand, global: &GlobalArgs) -> Result<Outcome> {
+    match cmd {
+        StoreCommand::List { format, store } => {
+            let st = Store::open(store.store.as_deref())?;
+            let rows = st.list()?;
+            let mut out = std::io::stdout().lock();
+            match format {
+                ListFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &rows).into_diagnostic()?;
+                    out.write_all(b"\n").into_diagnostic()?;
+                }
+                ListFormat::Table => {
+                    writeln!(
+                        out,
+                        "{:>5}  {:<19}  {:<20}  {:>5}  {:>5}  {:<6}  TAGS",
+                        "ID", "DIGEST", "CREATED", "PKGS", "VULNS", "ACTION"
+                    )
+                    .into_diagnostic()?;
+                    for r in &rows {
+                        let digest: String = r.digest.chars().take(19).collect();
+                        let created: String = r.created.chars().take(20).collect();
+                        writeln!(
+                            out,
+                            "{:>5}  {:<19}  {:<20}  {:>5}  {:>5}  {:<6}  {}",
+                            r.id,
+                            digest,
+                            created,
+                            r.packages,
+                            r.vulnerabilities,
+                            r.final_action.as_deref().unwrap_or("-"),
+                            r.tags.join(", ")
+                        )
+                        .into_diagnostic()?;
+                    }
+                }
+            }
+            out.flush().into_diagnostic()?;
+            Ok(Outcome::Pass)
+        }
+        StoreCommand::Show { key, store } => {
+            let st = Store::open(store.store.as_deref())?;
+            let Some(a) = st.show(&key)? else {
+                return Err(miette::miette!(
+                    help = "list what is stored with `tollgate store list`",
+                    "no stored analysis matches `{key}`"
+                ));
+            };
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &a).into_diagnostic()?;
+            out.write_all(b"\n").into_diagnostic()?;
+            out.flush().into_diagnostic()?;
+            Ok(Outcome::Pass)
+        }
+        StoreCommand::Prune { keep, store } => {
+            if keep == 0 {
+                return Err(miette::miette!(
+                    help = "pass `--keep 1` or more; delete the store directory to drop everything",
+                    "`--keep 0` would delete every analysis"
+                ));
+            }
+            let mut st = Store::open(store.store.as_deref())?;
+            let deleted = st.prune(keep)?;
+            let forgotten = tollgate::watch::run::forget_pruned(&st)?;
+            if !global.quiet {
+                crate::render::note(&format!(
+                    "deleted {deleted} analysis/analyses; forgot watch state of {forgotten} image(s)"
+                ));
+            }
+            Ok(Outcome::Pass)
+        }
+    }
+}
