@@ -25,26 +25,66 @@ pub(crate) trait ReadSeek: Read + Seek {}
 
 impl<T: Read + Seek> ReadSeek for T {}
 
-/// A byte range of a file, read with `pread` (no shared file position).
+/// A byte range of a file read with `pread`, with its own buffer that survives seeks (tar
+/// walks seek over every entry's data; `BufReader` would drop its buffer on each seek and
+/// re-read the same block for every small file).
 #[derive(Debug)]
 struct Section {
     file: File,
     start: u64,
     len: u64,
     pos: u64,
+    buf: Vec<u8>,
+    /// Offset (within the section) of `buf[0]`.
+    buf_at: u64,
 }
 
+impl Section {
+    fn new(file: File, start: u64, len: u64) -> Self {
+        Section {
+            file,
+            start,
+            len,
+            pos: 0,
+            buf: Vec::new(),
+            buf_at: 0,
+        }
+    }
+}
+
+const SECTION_BUF: usize = 64 * 1024;
+
 impl Read for Section {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.pos >= self.len {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.len || out.is_empty() {
             return Ok(0);
         }
-        let n = buf
-            .len()
-            .min(usize::try_from(self.len - self.pos).unwrap_or(usize::MAX));
-        let got = self.file.read_at(&mut buf[..n], self.start + self.pos)?;
-        self.pos += got as u64;
-        Ok(got)
+        let remaining = usize::try_from(self.len - self.pos).unwrap_or(usize::MAX);
+        let want = out.len().min(remaining);
+        let in_buf = self.pos >= self.buf_at && self.pos < self.buf_at + self.buf.len() as u64;
+        if !in_buf {
+            if want >= SECTION_BUF {
+                // Large reads bypass the buffer.
+                let got = self.file.read_at(&mut out[..want], self.start + self.pos)?;
+                self.pos += got as u64;
+                return Ok(got);
+            }
+            let fill = SECTION_BUF.min(remaining);
+            self.buf.resize(fill, 0);
+            let got = self
+                .file
+                .read_at(&mut self.buf[..fill], self.start + self.pos)?;
+            self.buf.truncate(got);
+            self.buf_at = self.pos;
+            if got == 0 {
+                return Ok(0);
+            }
+        }
+        let off = (self.pos - self.buf_at) as usize;
+        let n = want.min(self.buf.len() - off);
+        out[..n].copy_from_slice(&self.buf[off..off + n]);
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
@@ -111,8 +151,8 @@ impl Store for DirStore {
             digest: name.to_string(),
             location: self.location(),
         })?;
-        match File::open(&path) {
-            Ok(f) => Ok(Box::new(BufReader::with_capacity(64 * 1024, f))),
+        match File::open(&path).and_then(|f| f.metadata().map(|m| (f, m.len()))) {
+            Ok((f, len)) => Ok(Box::new(Section::new(f, 0, len))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(ImageError::MissingBlob {
                 digest: name.to_string(),
                 location: self.location(),
@@ -248,15 +288,7 @@ impl Store for TarIndex {
             location: self.location(),
         })?;
         let file = File::open(&self.path).map_err(|e| ImageError::io(&self.path, e))?;
-        Ok(Box::new(BufReader::with_capacity(
-            64 * 1024,
-            Section {
-                file,
-                start,
-                len,
-                pos: 0,
-            },
-        )))
+        Ok(Box::new(Section::new(file, start, len)))
     }
 
     fn location(&self) -> String {
