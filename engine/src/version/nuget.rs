@@ -185,6 +185,49 @@ mod tests {
         assert!(p("4.7.2") < p("13.0.1"));
     }
 
+    /// NuGet.Client test/NuGet.Core.Tests/NuGet.Versioning.Test: VersionComparerTests
+    /// (`VersionComparisonDefaultEqual`, `…DefaultLess`) and VersionParsingTests
+    /// (`VersionLength`, `IsPrereleaseParsing`).
+    #[test]
+    fn nuget_client_vectors() {
+        for (a, b) in [
+            ("1.0.0", "1.0.0"),
+            ("1.0.0-BETA", "1.0.0-beta"),
+            ("1.0.0-BETA+AA", "1.0.0-beta+aa"),
+            ("1.0.0-BETA.X.y.5.77.0+AA", "1.0.0-beta.x.y.5.77.0+aa"),
+            ("2", "2.0.0"),
+            ("2.0", "2.0.0"),
+            ("2.0.0.0", "2.0.0"),
+        ] {
+            assert_eq!(p(a), p(b), "{a} == {b}");
+        }
+        for (a, b) in [
+            ("0.0.0", "1.0.0"),
+            ("1.0.0", "1.1.0"),
+            ("1.0.0", "1.0.1"),
+            ("1.999.9999", "2.1.1"),
+            ("1.0.0-BETA", "1.0.0-beta2"),
+            ("1.0.0-beta+AA", "1.0.0+aa"),
+            ("1.0.0-BETA", "1.0.0-beta.1+AA"),
+            ("1.0.0-BETA.X.y.5.77.0+AA", "1.0.0-beta.x.y.5.79.0+aa"),
+            ("1.0.0-BETA.X.y.5.79.0+AA", "1.0.0-beta.x.y.5.790.0+abc"),
+        ] {
+            assert!(p(a) < p(b), "{a} < {b}");
+            assert!(p(b) > p(a), "{b} > {a}");
+        }
+        for (pre, v) in [
+            (false, "1.0.0+Metadata"),
+            (false, "1.0.0"),
+            (true, "1.0.0-Beta"),
+            (true, "1.0.0-Beta+Meta"),
+            (true, "1.0.0-RC.X+Meta"),
+            (true, "1.0.0-RC.X.35.A.3455+Meta"),
+        ] {
+            assert_eq!(p(v).is_prerelease(), pre, "{v}");
+        }
+        assert!(p("234.234234.1111") > p("3.5.1-x.y.z+AA"));
+    }
+
     #[test]
     fn nuget_rejects() {
         for bad in [
