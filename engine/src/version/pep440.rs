@@ -84,6 +84,127 @@ mod tests {
         assert!(parse("3.2.0").unwrap() < parse("3.2.4").unwrap());
     }
 
+    /// pypa/packaging tests/test_version.py `VERSIONS` ("must be in the correct sorting
+    /// order"), once with the implicit epoch and once with `1!`.
+    const PACKAGING_VERSIONS: &[&str] = &[
+        "1.0.dev0",
+        "1.0.dev456",
+        "1.0.dev456+local",
+        "1.0a0",
+        "1.0a0.post0.dev0",
+        "1.0a0.post0",
+        "1.0a1.dev1",
+        "1.0a1.dev1+local",
+        "1.0a1",
+        "1.0a1+local",
+        "1.0b0",
+        "1.0b1.dev456",
+        "1.0b2",
+        "1.0b2.post345.dev456",
+        "1.0b2.post345",
+        "1.0b2-346",
+        "1.0rc0",
+        "1.0rc1.dev1",
+        "1.0c1",
+        "1.0rc2",
+        "1.0",
+        "1.0.post0.dev0",
+        "1.0.post0",
+        "1.0.post456.dev34",
+        "1.0.post456",
+        "1.0.post456+local",
+        "1.0.1.dev1",
+        "1.0.1a1",
+        "1.0.1",
+        "1.0.1+local",
+        "1.0.1.post1",
+        "1.1.dev1",
+        "1.2+a",
+        "1.2+abc",
+        "1.2+abcdef",
+        "1.2+def",
+        "1.2+0",
+        "1.2+1",
+        "1.2+1.abc",
+        "1.2+1.1",
+        "1.2+1.1.0",
+        "1.2+2",
+        "1.2+123",
+        "1.2+123456",
+        "1.2.r32+123456",
+        "1.2.rev33+123456",
+    ];
+
+    #[test]
+    fn packaging_sorted_versions() {
+        let all: Vec<String> = PACKAGING_VERSIONS
+            .iter()
+            .map(|v| (*v).to_string())
+            .chain(PACKAGING_VERSIONS.iter().map(|v| format!("1!{v}")))
+            .collect();
+        let parsed: Vec<_> = all
+            .iter()
+            .map(|v| parse(v).unwrap_or_else(|e| panic!("{v}: {e}")))
+            .collect();
+        for i in 0..parsed.len() {
+            for j in i + 1..parsed.len() {
+                assert_eq!(
+                    parsed[i].cmp(&parsed[j]),
+                    Ordering::Less,
+                    "{} < {}",
+                    all[i],
+                    all[j]
+                );
+            }
+        }
+        // test_normalized_versions (a sample of each family) and test_version_rc_and_c_equals.
+        for (a, b) in [
+            ("1.0dev", "1.0.dev0"),
+            ("1.0-DEV1", "1.0.dev1"),
+            ("1.0.ALPHA1", "1.0a1"),
+            ("1.0-B", "1.0b0"),
+            ("1.0.C1", "1.0rc1"),
+            ("1.0r", "1.0.post0"),
+            ("1.0-rev5", "1.0.post5"),
+            ("1.0+AbC", "1.0+abc"),
+            ("1.0c056", "1.0rc56"),
+            ("1.1.dev09000", "1.1.dev9000"),
+            ("00!1.2", "1.2"),
+            ("0100!0.0", "100!0.0"),
+            ("   v1.0\t\n", "1.0"),
+            ("1.0rc1", "1.0c1"),
+        ] {
+            assert_eq!(parse(a).unwrap(), parse(b).unwrap(), "{a:?} == {b}");
+        }
+    }
+
+    /// packaging test_invalid_versions (ASCII rows).
+    #[test]
+    fn packaging_invalid_versions() {
+        for bad in [
+            "french toast",
+            "1.0+a+",
+            "1.0++",
+            "1.0+_foobar",
+            "1.0+foo&asd",
+            "1.0+1+1",
+            "1. 0",
+            "1 .0",
+            "1. 0a1",
+            "1 .0a1",
+            "1.0 a1",
+            "1.0a 1",
+            ".",
+            "..",
+            "1..0",
+            "1.0.",
+            ".1.0",
+            "1..2.3",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
     #[test]
     fn pep440_rejects_legacy() {
         for bad in ["", "french toast", "1.0-NA", "2019-09-12", "1.0+", "1..0"] {
