@@ -323,7 +323,49 @@ mod tests {
         }
     }
 
-    /// composer/semver ComparatorTest-style orderings and PHP version_compare documentation.
+    /// composer/semver tests/ComparatorTest.php `compareProvider` and `lessThanProvider`
+    /// (rows without `dev-` branches, which have no place in the order here).
+    #[test]
+    fn comparator_test_vectors() {
+        let p = |s: &str| ComposerVersion::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        for (a, op, b, want) in [
+            ("1.25.0", ">", "1.24.0", true),
+            ("1.25.0", ">", "1.25.0", false),
+            ("1.25.0", ">", "1.26.0", false),
+            ("1.25.0", ">=", "1.24.0", true),
+            ("1.25.0", ">=", "1.25.0", true),
+            ("1.25.0", ">=", "1.26.0", false),
+            ("1.25.0", "<", "1.24.0", false),
+            ("1.25.0", "<", "1.25.0", false),
+            ("1.25.0", "<", "1.26.0", true),
+            ("1.25.0-beta2.1", "<", "1.25.0-b.3", true),
+            ("1.25.0-b2.1", "<", "1.25.0beta.3", true),
+            ("1.25.0-b-2.1", "<", "1.25.0-rc", true),
+            ("1.25.0", "<=", "1.24.0", false),
+            ("1.25.0", "<=", "1.25.0", true),
+            ("1.25.0", "<=", "1.26.0", true),
+            ("1.25.0", "==", "1.24.0", false),
+            ("1.25.0", "==", "1.25.0", true),
+            ("1.25.0-beta2.1", "==", "1.25.0-b.2.1", true),
+            ("1.25.0beta2.1", "==", "1.25.0-b2.1", true),
+            ("1.25.0", "!=", "1.24.0", true),
+            ("1.25.0", "!=", "1.25.0", false),
+            ("1.0.0", "<", "1.2-dev", true),
+        ] {
+            let o = p(a).cmp(&p(b));
+            let got = match op {
+                ">" => o == Ordering::Greater,
+                ">=" => o != Ordering::Less,
+                "<" => o == Ordering::Less,
+                "<=" => o != Ordering::Greater,
+                "==" => o == Ordering::Equal,
+                _ => o != Ordering::Equal,
+            };
+            assert_eq!(got, want, "{a} {op} {b}");
+        }
+    }
+
+    /// Orderings from PHP's `version_compare` documentation and real advisory bounds.
     #[test]
     fn ordering() {
         let p = |s: &str| ComposerVersion::parse(s).unwrap();
