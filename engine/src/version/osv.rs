@@ -556,6 +556,50 @@ mod tests {
         assert!(is_listed(Scheme::Pep440, &odd, &["1.0"]).is_some());
     }
 
+    proptest::proptest! {
+        /// For well-formed ranges (disjoint introduced/fixed or introduced/last_affected pairs,
+        /// events shuffled), the walk agrees with the plain interval union, whatever the event
+        /// order in the record.
+        #[test]
+        fn walk_equals_interval_union(
+            mut points in proptest::collection::btree_set(0u32..60, 1..10),
+            inclusive in proptest::bool::ANY,
+            open_end in proptest::bool::ANY,
+            rotate in 0usize..10,
+            probe in 0u32..62,
+        ) {
+            let v = |n: u32| format!("{}.{}.0", n / 10, n % 10);
+            let mut pts: Vec<u32> = std::mem::take(&mut points).into_iter().collect();
+            if pts.len() % 2 == 1 && !open_end {
+                pts.pop();
+            }
+            let mut events = Vec::new();
+            let mut intervals = Vec::new();
+            for pair in pts.chunks(2) {
+                events.push(RangeEvent::Introduced(v(pair[0])));
+                match pair.get(1) {
+                    Some(end) if inclusive => {
+                        events.push(RangeEvent::LastAffected(v(*end)));
+                        intervals.push((pair[0], Some(*end + 1)));
+                    }
+                    Some(end) => {
+                        events.push(RangeEvent::Fixed(v(*end)));
+                        intervals.push((pair[0], Some(*end)));
+                    }
+                    None => intervals.push((pair[0], None)),
+                }
+            }
+            let n = events.len().max(1);
+            events.rotate_left(rotate % n);
+            let want = intervals
+                .iter()
+                .any(|(lo, hi)| probe >= *lo && hi.is_none_or(|h| probe < h));
+            let version = Version::parse(Scheme::Semver, &v(probe)).unwrap();
+            let got = is_affected(Scheme::Semver, &version, RangeType::Semver, &events).unwrap();
+            proptest::prop_assert_eq!(got.is_some(), want, "{} in {:?}", v(probe), events);
+        }
+    }
+
     #[test]
     fn events_deserialise_from_osv_json() {
         let json = r#"[{"introduced":"0"},{"fixed":"1.2"},{"last_affected":"1.1"},{"limit":"*"}]"#;
