@@ -1,6 +1,8 @@
 //! A resolved [`Plan`] (source info, config, layer list) plus a [`Store`] → the [`Image`]:
 //! reads the layers in parallel (one thread per layer, bounded by the CPU count), then
-//! squashes them in order.
+//! squashes them in order. A layer whose stored bytes carry its digest is hashed by a second
+//! thread while the first walks it (uncompressed tars with seeks over file data); a mismatch
+//! discards the layer's result.
 //!
 //! Every source ends here, so the layer-count checks, the pairing of history entries with
 //! layers and the progress events live here once. It does not fetch anything (registry blobs
@@ -49,15 +51,22 @@ fn pair_history(config: &ImageConfig, layers: &mut [PlannedLayer]) {
 
 /// Reads and squashes the planned image.
 pub(crate) fn read_image(
-    mut plan: Plan,
+    plan: Plan,
     store: &dyn Store,
     opts: &LoadOptions,
     wants: &Wants,
 ) -> Result<Image, ImageError> {
-    let location = store.location();
+    check_plan(&plan, &store.location())?;
+    let budget = Budget::new(opts.max_decompressed_bytes);
+    let reads = read_layers(&plan.layers, store, opts, wants, &budget)?;
+    finish(plan, reads)
+}
+
+/// Checks the manifest and config agree on the layer count.
+pub(crate) fn check_plan(plan: &Plan, location: &str) -> Result<(), ImageError> {
     if !plan.config.diff_ids.is_empty() && plan.config.diff_ids.len() != plan.layers.len() {
         return Err(ImageError::InvalidImage {
-            location,
+            location: location.to_string(),
             reason: format!(
                 "the manifest lists {} layers but the config has {} diff_ids",
                 plan.layers.len(),
@@ -65,9 +74,19 @@ pub(crate) fn read_image(
             ),
         });
     }
-    pair_history(&plan.config, &mut plan.layers);
-    let budget = Budget::new(opts.max_decompressed_bytes);
-    let total = plan.layers.len();
+    Ok(())
+}
+
+/// Reads `layers` from `store` in parallel, in order.
+pub(crate) fn read_layers(
+    layers: &[PlannedLayer],
+    store: &dyn Store,
+    opts: &LoadOptions,
+    wants: &Wants,
+    budget: &Budget,
+) -> Result<Vec<LayerRead>, ImageError> {
+    let location = store.location();
+    let total = layers.len();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<LayerRead, ImageError>>>> =
         Mutex::new((0..total).map(|_| None).collect());
@@ -84,13 +103,13 @@ pub(crate) fn read_image(
                     if i >= total || failed.load(Ordering::Relaxed) {
                         break;
                     }
-                    let layer = &plan.layers[i];
+                    let layer = &layers[i];
                     let ctx = LayerCtx {
                         index: i,
                         label: &layer.info.digest,
                         location: &location,
                         verify: &layer.verify,
-                        budget: &budget,
+                        budget,
                     };
                     let result = read_one(store, &layer.member, &ctx, wants);
                     if result.is_err() {
@@ -130,6 +149,15 @@ pub(crate) fn read_image(
     if reads.len() != total {
         return Err(ImageError::Internal("a layer was not read".into()));
     }
+    Ok(reads)
+}
+
+/// Builds the image from its plan and its layers' reads (same order).
+pub(crate) fn finish(mut plan: Plan, reads: Vec<LayerRead>) -> Result<Image, ImageError> {
+    if reads.len() != plan.layers.len() {
+        return Err(ImageError::Internal("layer count changed while reading".into()));
+    }
+    pair_history(&plan.config, &mut plan.layers);
     let mut layers: Vec<LayerInfo> = plan.layers.into_iter().map(|l| l.info).collect();
     for (info, read) in layers.iter_mut().zip(&reads) {
         info.uncompressed_size = read.uncompressed_size;
@@ -187,7 +215,7 @@ fn hash_member(store: &dyn Store, member: &str) -> Result<String, ImageError> {
 /// or a diff_id of an uncompressed legacy layer), the digest is computed by a second thread
 /// reading the file while this one walks the tar with seeks; otherwise the check happens in
 /// the stream. Either way nothing from a mismatching blob is returned.
-fn read_one(
+pub(crate) fn read_one(
     store: &dyn Store,
     member: &str,
     ctx: &LayerCtx<'_>,

@@ -322,6 +322,9 @@ fn detect(magic: &[u8]) -> Result<Compression, &'static str> {
     }
 }
 
+/// Output block size for decompressors.
+const DECODE_BUF: usize = 256 * 1024;
+
 /// Reads one layer blob from `raw` (the stored bytes) in one pass.
 pub(crate) fn read_layer<R: Read>(
     raw: R,
@@ -345,8 +348,16 @@ pub(crate) fn read_layer<R: Read>(
         let src = io::Cursor::new(&magic[..n]).chain(&mut raw);
         let decoded: Box<dyn Read + '_> = match compression {
             Compression::Tar => Box::new(src),
-            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(src)),
-            Compression::Zstd => Box::new(zstd::Decoder::new(src).map_err(&corrupt)?),
+            // Decompress in large blocks: tar reads 512-byte headers, and small reads
+            // straight from the decoder cost a decoder call each.
+            Compression::Gzip => Box::new(io::BufReader::with_capacity(
+                DECODE_BUF,
+                flate2::read::MultiGzDecoder::new(src),
+            )),
+            Compression::Zstd => Box::new(io::BufReader::with_capacity(
+                DECODE_BUF,
+                zstd::Decoder::new(src).map_err(&corrupt)?,
+            )),
         };
         let mut plain = HashReader {
             inner: Counting {

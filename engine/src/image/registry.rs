@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
@@ -21,9 +22,9 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::archive::DirStore;
-use super::assemble::{Plan, PlannedLayer, read_image};
+use super::assemble::{Plan, PlannedLayer, check_plan, finish, read_layers};
 use super::error::ImageError;
-use super::layer::{Verify, Wants};
+use super::layer::{Budget, LayerCtx, Verify, Wants, read_layer};
 use super::manifest::{
     Descriptor, Doc, digest_hex, parse_config, parse_doc, platform_entries, select_platform,
 };
@@ -365,8 +366,16 @@ impl<'a> Remote<'a> {
         Ok(body)
     }
 
-    /// Makes sure a layer blob is in the cache, downloading and verifying it if not.
-    async fn cache_blob(&self, cache: &Path, digest: &str) -> Result<(), ImageError> {
+    /// Makes sure a layer blob is in the cache, downloading and verifying it if not. While
+    /// downloading, each chunk is also sent to `tee` (a layer reader running alongside); a
+    /// retried download sends an error down `tee` instead. Returns whether `tee` received the
+    /// whole, verified blob (`false` when cached, retried, or the reader hung up).
+    async fn cache_blob(
+        &self,
+        cache: &Path,
+        digest: &str,
+        tee: Option<Tee>,
+    ) -> Result<bool, ImageError> {
         let hex = digest_hex(digest, &self.r.to_string())?;
         let dest = cache.join("sha256").join(hex);
         if tokio::fs::metadata(&dest).await.is_ok_and(|m| m.is_file()) {
@@ -374,8 +383,10 @@ impl<'a> Remote<'a> {
                 digest: digest.to_string(),
                 cached: true,
             });
-            return Ok(());
+            return Ok(false);
         }
+        let tee = std::sync::Mutex::new(tee);
+        let attempts = std::sync::atomic::AtomicU32::new(0);
         let tmp_dir = cache.join("tmp");
         tokio::fs::create_dir_all(&tmp_dir)
             .await
@@ -387,6 +398,13 @@ impl<'a> Remote<'a> {
         let tmp = tmp_dir.join(format!("{hex}.{}.part", std::process::id()));
         let result = self
             .retrying(|| async {
+                let mut sink = take_tee(&tee);
+                if attempts.fetch_add(1, Ordering::Relaxed) > 0
+                    && let Some(t) = sink.take()
+                {
+                    // The reader saw part of an earlier attempt: make it fail, not finish.
+                    let _ = t.send(Err(())).await;
+                }
                 let mut resp = self.get(&url, None).await?;
                 self.progress(ProgressEvent::DownloadStarted {
                     digest: digest.to_string(),
@@ -404,6 +422,11 @@ impl<'a> Remote<'a> {
                     match resp.chunk().await {
                         Ok(Some(chunk)) => {
                             hasher.update(&chunk);
+                            if let Some(t) = &sink
+                                && t.send(Ok(chunk.to_vec())).await.is_err()
+                            {
+                                sink = None;
+                            }
                             file.write_all(&chunk).await.map_err(cache_err)?;
                             self.progress(ProgressEvent::DownloadProgress {
                                 digest: digest.to_string(),
@@ -412,6 +435,9 @@ impl<'a> Remote<'a> {
                         }
                         Ok(None) => break,
                         Err(e) => {
+                            if let Some(t) = sink.take() {
+                                let _ = t.send(Err(())).await;
+                            }
                             return Err(Attempt::Retry(
                                 self.err(format!(
                                     "download of `{digest}` broke off: {}",
@@ -425,19 +451,26 @@ impl<'a> Remote<'a> {
                 file.flush().await.map_err(cache_err)?;
                 let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
                 if actual != digest {
+                    if let Some(t) = sink.take() {
+                        let _ = t.send(Err(())).await;
+                    }
                     return Err(Attempt::Fatal(ImageError::DigestMismatch {
                         expected: digest.to_string(),
                         actual,
                         location: url.clone(),
                     }));
                 }
-                Ok(())
+                // Dropping the sender ends the reader's stream.
+                Ok(sink.is_some())
             })
             .await;
-        if let Err(e) = result {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
-        }
+        let streamed = match result {
+            Ok(streamed) => streamed,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
         let dir = cache.join("sha256");
         tokio::fs::create_dir_all(&dir)
             .await
@@ -455,13 +488,46 @@ impl<'a> Remote<'a> {
             digest: digest.to_string(),
             cached: false,
         });
-        Ok(())
+        Ok(streamed)
     }
 
     fn progress(&self, ev: ProgressEvent) {
         if let Some(p) = &self.opts.progress {
             p.event(ev);
         }
+    }
+}
+
+/// Chunks of a blob being downloaded, for a reader running alongside; `Err` aborts it.
+type Tee = tokio::sync::mpsc::Sender<Result<Vec<u8>, ()>>;
+
+fn take_tee(tee: &std::sync::Mutex<Option<Tee>>) -> Option<Tee> {
+    tee.lock().ok().and_then(|mut t| t.take())
+}
+
+/// A blocking `Read` over the chunks a download sends.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, ()>>,
+    cur: Vec<u8>,
+    off: usize,
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.off >= self.cur.len() {
+            match self.rx.blocking_recv() {
+                Some(Ok(chunk)) => {
+                    self.cur = chunk;
+                    self.off = 0;
+                }
+                Some(Err(())) => return Err(std::io::Error::other("the download was restarted")),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.off);
+        buf[..n].copy_from_slice(&self.cur[self.off..self.off + n]);
+        self.off += n;
+        Ok(n)
     }
 }
 
@@ -562,18 +628,6 @@ pub(crate) async fn load(
         };
         let config_bytes = remote.small_blob(&config.digest).await?;
         let cfg = parse_config(&config_bytes, &config.digest, &r.to_string())?;
-        let sem = tokio::sync::Semaphore::new(opts.max_parallel_downloads.max(1));
-        let downloads = layers.iter().map(|l| {
-            let (sem, remote, cache) = (&sem, &remote, &cache);
-            async move {
-                let _permit = sem
-                    .acquire()
-                    .await
-                    .map_err(|e| ImageError::Internal(e.to_string()))?;
-                remote.cache_blob(cache, &l.digest).await
-            }
-        });
-        futures_util::future::try_join_all(downloads).await?;
         let mut planned = Vec::new();
         for (i, l) in layers.iter().enumerate() {
             let hex = digest_hex(&l.digest, &r.to_string())?;
@@ -608,13 +662,83 @@ pub(crate) async fn load(
             config: cfg,
             layers: planned,
         };
+        check_plan(&plan, &r.to_string())?;
+        // Download missing layers; each is read by a blocking thread while it streams in, and
+        // that read is kept only if the download completed in one verified attempt.
+        let budget = Arc::new(Budget::new(opts.max_decompressed_bytes));
+        let sem = tokio::sync::Semaphore::new(opts.max_parallel_downloads.max(1));
+        let location = r.to_string();
+        let downloads = plan.layers.iter().enumerate().map(|(i, l)| {
+            let (sem, remote, cache) = (&sem, &remote, &cache);
+            let (wants, budget) = (Arc::clone(&wants), Arc::clone(&budget));
+            let (digest, location) = (l.info.digest.clone(), location.clone());
+            async move {
+                let _permit = sem
+                    .acquire()
+                    .await
+                    .map_err(|e| ImageError::Internal(e.to_string()))?;
+                let hex = digest_hex(&digest, &location)?;
+                if cache.join("sha256").join(hex).is_file() {
+                    remote.cache_blob(cache, &digest, None).await?;
+                    return Ok::<_, ImageError>(None);
+                }
+                let (tx, rx) = tokio::sync::mpsc::channel(16);
+                let reader = tokio::task::spawn_blocking(move || {
+                    let ctx = LayerCtx {
+                        index: i,
+                        label: &digest,
+                        location: &location,
+                        verify: &Verify::None,
+                        budget: &budget,
+                    };
+                    let src = ChannelReader {
+                        rx,
+                        cur: Vec::new(),
+                        off: 0,
+                    };
+                    read_layer(
+                        std::io::BufReader::with_capacity(256 * 1024, src),
+                        &ctx,
+                        &wants,
+                    )
+                });
+                let complete = remote.cache_blob(cache, &l.info.digest, Some(tx)).await;
+                let streamed = reader.await;
+                Ok(match (complete?, streamed) {
+                    (true, Ok(Ok(read))) => Some(read),
+                    _ => None,
+                })
+            }
+        });
+        let streamed = futures_util::future::try_join_all(downloads).await?;
         let store = DirStore {
             root: cache.clone(),
         };
         let (opts2, wants2) = (opts.clone(), Arc::clone(&wants));
-        let image = tokio::task::spawn_blocking(move || read_image(plan, &store, &opts2, &wants2))
-            .await
-            .map_err(|e| ImageError::Internal(e.to_string()))??;
+        let image = tokio::task::spawn_blocking(move || {
+            // Layers that were cached (or whose streamed read was discarded) come from the cache.
+            let missing: Vec<PlannedLayer> = plan
+                .layers
+                .iter()
+                .zip(&streamed)
+                .filter(|(_, s)| s.is_none())
+                .map(|(l, _)| l.clone())
+                .collect();
+            let mut from_cache =
+                read_layers(&missing, &store, &opts2, &wants2, &budget)?.into_iter();
+            let mut reads = Vec::with_capacity(streamed.len());
+            for s in streamed {
+                match s {
+                    Some(read) => reads.push(read),
+                    None => reads.push(from_cache.next().ok_or_else(|| {
+                        ImageError::Internal("a cached layer was not read".into())
+                    })?),
+                }
+            }
+            finish(plan, reads)
+        })
+        .await
+        .map_err(|e| ImageError::Internal(e.to_string()))??;
         images.push(image);
     }
     Ok(images)
