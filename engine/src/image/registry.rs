@@ -759,9 +759,12 @@ mod tests {
 
     /// A scripted HTTP/1.1 server on 127.0.0.1: each request path gets its queued responses
     /// in order (the last one repeats). Records every request line.
-    fn fake_registry(routes: Vec<(String, Vec<Response>)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    fn fake_registry(
+        make_routes: impl FnOnce(&str) -> Vec<(String, Vec<Response>)>,
+    ) -> (String, Arc<Mutex<Vec<String>>>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
+        let routes = make_routes(&addr);
         let log = Arc::new(Mutex::new(Vec::new()));
         let log2 = Arc::clone(&log);
         let routes = Arc::new(Mutex::new(routes));
@@ -776,17 +779,31 @@ mod tests {
                         if reader.read_line(&mut line).unwrap_or(0) == 0 {
                             return;
                         }
+                        let mut auth = String::new();
                         loop {
                             let mut h = String::new();
                             if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
                                 break;
                             }
+                            if let Some(v) = h
+                                .strip_prefix("authorization: ")
+                                .or_else(|| h.strip_prefix("Authorization: "))
+                            {
+                                auth = v.trim().to_string();
+                            }
                         }
                         let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
                         log.lock().unwrap().push(path.clone());
+                        if !auth.is_empty() {
+                            log.lock().unwrap().push(format!("{path} auth={auth}"));
+                        }
                         let (status, headers, body) = {
                             let mut r = routes.lock().unwrap();
-                            match r.iter_mut().find(|(p, _)| *p == path) {
+                            let hit = |p: &String| {
+                                *p == path
+                                    || p.strip_suffix('*').is_some_and(|pre| path.starts_with(pre))
+                            };
+                            match r.iter_mut().find(|(p, _)| hit(p)) {
                                 Some((_, q)) if q.len() > 1 => q.remove(0),
                                 Some((_, q)) => q[0].clone(),
                                 None => (404, vec![], b"{}".to_vec()),
@@ -843,7 +860,7 @@ mod tests {
                 ],
             ),
         ];
-        let (addr, log) = fake_registry(routes);
+        let (addr, log) = fake_registry(|_| routes);
         let cache = tempfile::tempdir().unwrap();
         let opts = LoadOptions {
             insecure_registries: vec![addr.clone()],
@@ -882,6 +899,73 @@ mod tests {
         rt.block_on(load(&reference, &opts, &ContentRequest::default()))
             .unwrap();
         assert_eq!(count(&log), 2);
+    }
+
+    #[test]
+    fn bearer_token_flow_sends_credentials_to_the_realm_and_the_token_to_the_registry() {
+        let img = ImageBuilder::new()
+            .layer(Layer::new().file("a", "a"))
+            .build()
+            .unwrap();
+        let mt = ("Content-Type", img.manifest_media_type.clone());
+        let (addr, log) = fake_registry(|addr| {
+            let challenge = format!(r#"Bearer realm="http://{addr}/token",service="fake""#);
+            vec![
+                (
+                    "/v2/".to_string(),
+                    vec![(401, vec![("WWW-Authenticate", challenge)], b"{}".to_vec())],
+                ),
+                (
+                    "/token*".to_string(),
+                    vec![(200, vec![], br#"{"token":"tok123"}"#.to_vec())],
+                ),
+                (
+                    "/v2/app/manifests/1".to_string(),
+                    vec![(200, vec![mt], img.manifest.clone())],
+                ),
+                (
+                    format!("/v2/app/blobs/{}", img.config_digest),
+                    vec![(200, vec![], img.config.clone())],
+                ),
+                (
+                    format!("/v2/app/blobs/{}", img.layers[0].digest),
+                    vec![(200, vec![], img.layers[0].blob.clone())],
+                ),
+            ]
+        });
+        let cache = tempfile::tempdir().unwrap();
+        let opts = LoadOptions {
+            insecure_registries: vec![addr.clone()],
+            cache_dir: Some(cache.path().to_path_buf()),
+            credentials: Some(crate::image::Credentials {
+                username: "alice".into(),
+                password: "pw".into(),
+            }),
+            ..Default::default()
+        };
+        let reference = Reference::parse(&format!("{addr}/app:1")).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(load(&reference, &opts, &ContentRequest::default()))
+            .unwrap();
+        let log = log.lock().unwrap().clone();
+        assert!(
+            log.iter()
+                .any(|l| l.starts_with("/token") && l.ends_with("auth=Basic YWxpY2U6cHc=")),
+            "{log:?}"
+        );
+        assert!(
+            log.iter()
+                .any(|l| l == "/v2/app/manifests/1 auth=Bearer tok123"),
+            "{log:?}"
+        );
+        assert!(
+            !log.iter()
+                .any(|l| l.starts_with("/v2/app/") && l.contains("Basic")),
+            "{log:?}"
+        );
     }
 
     #[test]
