@@ -197,14 +197,12 @@ async fn scan_impl(
             evaluation,
         };
         let mut warnings = warnings.clone();
-        if opts.record {
-            if let Some(s) = store.as_mut() {
-                if let Err(e) = s.record_analysis(&analysis) {
-                    warnings.push(format!(
-                        "the analysis was not recorded in the local store: {e}"
-                    ));
-                }
-            }
+        if let Some(s) = store.as_mut().filter(|_| opts.record)
+            && let Err(e) = s.record_analysis(&analysis)
+        {
+            warnings.push(format!(
+                "the analysis was not recorded in the local store: {e}"
+            ));
         }
         outputs.push(ScanOutput {
             analysis,
@@ -224,6 +222,9 @@ struct Matched {
     unused: Vec<String>,
 }
 
+// The stage errors carry located diagnostics; they are returned once per scan, so their size
+// does not matter.
+#[allow(clippy::result_large_err)]
 fn open_db(opts: &ScanOptions) -> Result<Option<VulnDb>> {
     let db = match &opts.db {
         DbChoice::Skip => return Ok(None),
@@ -240,6 +241,7 @@ fn open_db(opts: &ScanOptions) -> Result<Option<VulnDb>> {
     Ok(Some(db))
 }
 
+#[allow(clippy::result_large_err)]
 fn match_vulnerabilities(
     inventory: &Inventory,
     db: &VulnDb,
