@@ -5,4 +5,5 @@
 
 mod image;
 mod scan;
+mod watch;
 pub mod support;

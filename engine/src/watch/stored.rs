@@ -78,7 +78,15 @@ pub struct StoredProblem {
 /// The image a stored document describes.
 fn image_ref(key: String, doc: &StoredDoc) -> ImageRef {
     let src = &doc.inventory.source;
-    let reference = src.reference.clone().or_else(|| src.tags.first().cloned());
+    // Prefer a name that carries a repository (`repo:tag`) over a bare tag like `latest`.
+    let reference = src
+        .reference
+        .iter()
+        .chain(src.tags.iter())
+        .find(|r| r.contains('/') || r.contains(':'))
+        .or(src.reference.as_ref())
+        .or(src.tags.first())
+        .cloned();
     let repository = reference.as_deref().map(|r| repository_of(r).to_string());
     let p = &doc.inventory.config.platform;
     ImageRef {
