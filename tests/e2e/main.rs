@@ -4,6 +4,7 @@
 //! One test binary (linked once); one module per area.
 
 mod image;
+mod policy;
 mod scan;
 mod watch;
 pub mod support;

@@ -200,12 +200,11 @@ pub fn evaluate(bundle: &Bundle, input: &EvalInput<'_>) -> Evaluation {
     } else {
         eval.warnings.push(format!(
             "no mapping matched `{}`; no rule set was evaluated",
-            eval.tag
-                .as_str()
-                .trim()
-                .is_empty()
-                .then_some("(untagged image)")
-                .unwrap_or(&eval.tag)
+            if eval.tag.trim().is_empty() {
+                "(untagged image)"
+            } else {
+                &eval.tag
+            }
         ));
     }
     eval.policy_action = eval

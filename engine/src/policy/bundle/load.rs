@@ -135,6 +135,7 @@ impl Cx {
     }
 }
 
+#[allow(clippy::result_large_err)] // PolicyError carries the bundle text for located diagnostics
 pub(super) fn load(name: &str, text: &str, yaml: bool) -> Result<Bundle, PolicyError> {
     let looks_json = text
         .trim_start_matches('\u{feff}')
@@ -374,8 +375,8 @@ fn rule_set(cx: &mut Cx, node: &Node, v2: bool) -> Option<(RuleSet, SourceSpan)>
 }
 
 fn version_field(cx: &mut Cx, node: &Node, v2: bool, what: &str) {
-    match cx.str_field(node, "version", !v2, what) {
-        Some((v, span)) => {
+    if let Some((v, span)) = cx.str_field(node, "version", !v2, what) {
+        {
             let ok = if v2 {
                 v == "2" || v == "2_0"
             } else {
@@ -391,7 +392,6 @@ fn version_field(cx: &mut Cx, node: &Node, v2: bool, what: &str) {
                 );
             }
         }
-        None => {}
     }
 }
 

@@ -203,6 +203,7 @@ const DEFAULT_BUNDLE: &str = include_str!("../default_bundle.json");
 
 impl Bundle {
     /// Loads, validates and normalises a bundle file (JSON or YAML, v1 or v2).
+    #[allow(clippy::result_large_err)] // PolicyError carries the bundle text for located diagnostics
     pub fn load(path: &std::path::Path) -> Result<Bundle, PolicyError> {
         let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
             path: path.to_path_buf(),
@@ -217,18 +218,16 @@ impl Bundle {
 
     /// Loads a bundle from text; `yaml` forces YAML (otherwise text not starting with `{` is
     /// read as YAML too).
+    #[allow(clippy::result_large_err)] // PolicyError carries the bundle text for located diagnostics
     pub fn from_text(name: &str, text: &str, yaml: bool) -> Result<Bundle, PolicyError> {
         load::load(name, text, yaml)
     }
 
     /// The embedded default bundle.
     pub fn default_bundle() -> Bundle {
-        match load::load("tollgate-default-bundle.json", DEFAULT_BUNDLE, false) {
-            Ok(b) => b,
-            // The embedded bundle is tested to load; an empty bundle (policy result GO) would
-            // only ever be returned by a broken build.
-            Err(_) => Bundle::default(),
-        }
+        // The embedded bundle is tested to load; an empty bundle (policy result GO) would only
+        // ever be returned by a broken build.
+        load::load("tollgate-default-bundle.json", DEFAULT_BUNDLE, false).unwrap_or_default()
     }
 
     /// The text of the embedded default bundle.

@@ -129,7 +129,7 @@ fn attribute(input: &GateInput<'_>, p: &RuleParams<'_>, out: &mut Vec<Fired>) {
             image.is_some() && ((check == "like") == m)
         }
         "in" | "not_in" => {
-            let found = split_list(value).iter().any(|v| *v == shown);
+            let found = split_list(value).contains(&shown);
             image.is_some() && ((check == "in") == found)
         }
         op => match &image {

@@ -296,7 +296,7 @@ impl<'a> RuleParams<'a> {
     }
     /// A comma list, items trimmed.
     pub fn list(&self, name: &str) -> Vec<String> {
-        self.get(name).map(|v| split_list(v)).unwrap_or_default()
+        self.get(name).map(split_list).unwrap_or_default()
     }
     /// A boolean param (validated at load).
     pub fn boolean(&self, name: &str) -> Option<bool> {
