@@ -1,8 +1,10 @@
 //! Registry references → [`Image`]s: authenticate (anonymous, basic, or the Docker bearer-token
 //! flow through `oci-client`), fetch the manifest or index, pick the platform(s), download the
 //! config and layer blobs into the digest-keyed cache (verified while streaming, bounded
-//! parallelism, retries with backoff on 429/5xx honouring `Retry-After`), then read the layers
-//! from the cache like any other source.
+//! parallelism, retries with backoff on 429/5xx honouring `Retry-After`). Each downloading
+//! layer is also fed to a layer reader as it arrives; that read is kept only when the download
+//! finished in one verified attempt, otherwise (and for cached layers) the layer is read from
+//! the cache like any other source.
 //!
 //! Credentials come from [`LoadOptions::credentials`] or the docker/podman config for the
 //! reference's host only, and are only ever sent to that host (redirects to another host, e.g.
