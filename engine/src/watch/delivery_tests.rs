@@ -190,8 +190,15 @@ notifications:
     assert!(flaky.requests() > flaky.keys().len());
     assert!(closing.requests() > closing.keys().len());
 
-    // Signatures verify with the shared secret; unsigned channels send no signature.
+    // Signatures verify with the shared secret; unsigned channels send no signature; every
+    // body validates against the documented schema.
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/webhook.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
     for a in good.accepted() {
+        let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
         let ts: i64 = a.headers["x-tollgate-timestamp"].parse().unwrap();
         assert_eq!(
             a.headers["x-tollgate-signature-256"],
