@@ -44,6 +44,8 @@ pub(crate) enum Command {
     /// The local store of analyses: list, show, prune, import from a registry.
     #[command(subcommand)]
     Store(commands::store::StoreCommand),
+    /// Catalog an image's packages and write SBOMs (CycloneDX, SPDX), a table or JSON.
+    Sbom(Box<commands::sbom::SbomArgs>),
 }
 
 #[cfg(test)]

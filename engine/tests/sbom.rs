@@ -218,3 +218,30 @@ fn spdx_validates() {
     broken["packages"][0]["filesAnalyzed"] = json!("no");
     assert!(!errors(&validator, &broken).is_empty());
 }
+
+#[test]
+fn written_sboms_read_back_to_the_same_packages() {
+    let a = analysis();
+    let want: std::collections::BTreeSet<_> = a
+        .inventory
+        .packages
+        .iter()
+        .map(|p| (p.kind, p.name.clone(), p.version.clone()))
+        .collect();
+    for (name, doc) in [
+        ("cdx.json", tollgate::report::cyclonedx::to_json(&a)),
+        ("spdx.json", tollgate::report::spdx::to_json(&a)),
+    ] {
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        let inv = catalog::sbom_input::parse(std::path::Path::new(name), &bytes).unwrap();
+        let got: std::collections::BTreeSet<_> = inv
+            .packages
+            .iter()
+            .map(|p| (p.kind, p.name.clone(), p.version.clone()))
+            .collect();
+        assert_eq!(want, got, "{name}");
+        assert_eq!(inv.distro.as_ref().unwrap().id, "debian", "{name}");
+        let libc = inv.packages.iter().find(|p| p.name == "libc6").unwrap();
+        assert_eq!(libc.source_name.as_deref(), Some("glibc"), "{name}");
+    }
+}

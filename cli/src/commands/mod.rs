@@ -3,6 +3,7 @@
 pub(crate) mod evaluate;
 pub(crate) mod image;
 pub(crate) mod policy;
+pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod store;
 pub(crate) mod watch;

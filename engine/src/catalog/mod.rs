@@ -25,6 +25,7 @@ mod model;
 pub mod os;
 pub mod ownership;
 pub mod purl;
+pub mod sbom_input;
 pub mod secrets;
 
 pub use error::CatalogError;
@@ -431,15 +432,33 @@ pub fn run(image: &Image, opts: &CatalogOptions) -> Inventory {
     }
 }
 
+/// Loads `reference` and catalogs it: an image through the image stage with
+/// [`content_request`], or an `sbom:PATH` through [`sbom_input::read`]. Secrets are not
+/// scanned here (that is the pipeline's), so this is what `tollgate sbom` runs.
+pub async fn load(
+    reference: &crate::image::Reference,
+    load: &crate::image::LoadOptions,
+    opts: &CatalogOptions,
+) -> crate::Result<Inventory> {
+    if let crate::image::Source::Sbom { path } = &reference.source {
+        return Ok(sbom_input::read(path)?);
+    }
+    let image = crate::image::load(reference, load, &content_request()).await?;
+    Ok(run(&image, opts))
+}
+
+/// What one job gave: its findings, or the problem that replaced them.
+type JobResult = (Found, Option<Problem>);
+
 /// Runs the jobs on all cores; results come back in job order so output is deterministic.
-fn run_jobs(jobs: &[Job<'_>], cx: &CatalogCx<'_>) -> Vec<(Found, Option<Problem>)> {
+fn run_jobs(jobs: &[Job<'_>], cx: &CatalogCx<'_>) -> Vec<JobResult> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(jobs.len().max(1))
         .min(8);
     let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<(Found, Option<Problem>)>>> =
+    let slots: Mutex<Vec<Option<JobResult>>> =
         Mutex::new((0..jobs.len()).map(|_| None).collect());
     let work = || {
         loop {
@@ -470,7 +489,7 @@ fn run_jobs(jobs: &[Job<'_>], cx: &CatalogCx<'_>) -> Vec<(Found, Option<Problem>
         .collect()
 }
 
-fn run_one(job: &Job<'_>, cx: &CatalogCx<'_>) -> (Found, Option<Problem>) {
+fn run_one(job: &Job<'_>, cx: &CatalogCx<'_>) -> JobResult {
     let id = job.cataloger.id();
     let path = job.entry.path.as_str();
     let Some(data) = job.data else {
