@@ -189,6 +189,7 @@ pub trait Cataloger: Sync {
 /// Every cataloger, in the order their problems are reported.
 pub static CATALOGERS: &[&dyn Cataloger] = &[
     &os::dpkg::DpkgCataloger,
+    &os::apk::ApkCataloger,
     &lang::python::PythonCataloger,
     &lang::npm::NpmPackageCataloger,
     &lang::npm::NpmLockCataloger,

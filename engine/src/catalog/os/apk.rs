@@ -147,6 +147,61 @@ fn apk_license(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::{CatalogOptions, run};
+    use crate::image::{FileEntry, FileKind, Image};
+    use std::sync::Arc;
+
+    fn image(db: &str) -> Image {
+        let mut img = Image::default();
+        for (p, c) in [
+            ("/lib/apk/db/installed", db),
+            ("/etc/alpine-release", "3.19.1\n"),
+        ] {
+            img.files.entries.insert(
+                p.into(),
+                FileEntry {
+                    path: p.into(),
+                    kind: FileKind::Regular,
+                    size: c.len() as u64,
+                    ..Default::default()
+                },
+            );
+            img.files.contents.insert(p.into(), Arc::from(c.as_bytes()));
+        }
+        img
+    }
+
+    #[test]
+    fn installed_db() {
+        let db = "C:Q1abc=\nP:musl\nV:1.2.4_git20230717-r4\nA:x86_64\nL:MIT\no:musl\nF:lib\nR:ld-musl-x86_64.so.1\n\nP:libssl3\nV:3.1.4-r5\nA:x86_64\nL:Apache-2.0\no:openssl\nF:usr/lib\nR:libssl.so.3\n\n";
+        let inv = run(&image(db), &CatalogOptions::default());
+        assert_eq!(inv.packages.len(), 2, "{:?}", inv.problems);
+        let ssl = inv.packages.iter().find(|p| p.name == "libssl3").unwrap();
+        assert_eq!(ssl.source_name.as_deref(), Some("openssl"));
+        assert_eq!(ssl.files, vec!["/usr/lib/libssl.so.3"]);
+        assert_eq!(
+            ssl.purl,
+            "pkg:apk/alpine/libssl3@3.1.4-r5?arch=x86_64&distro=alpine-3.19.1&upstream=openssl"
+        );
+        assert_eq!(inv.distro.unwrap().id, "alpine");
+    }
+
+    #[test]
+    fn corrupt_records_are_problems() {
+        let inv = run(
+            &image("V:1.0\ngarbage\n\nP:ok\nV:1\n"),
+            &CatalogOptions::default(),
+        );
+        assert_eq!(inv.packages.len(), 1);
+        assert_eq!(inv.problems.len(), 2, "{:?}", inv.problems);
+        // An empty database in an image with a distro is said, not silent.
+        let inv = run(&image(""), &CatalogOptions::default());
+        assert!(
+            inv.problems
+                .iter()
+                .any(|p| p.message.contains("no OS package"))
+        );
+    }
 
     #[test]
     fn license_lists() {
