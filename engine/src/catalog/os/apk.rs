@@ -35,7 +35,7 @@ impl Cataloger for ApkCataloger {
             );
         }
         let mut rec: Option<Record> = None;
-        let mut flush = |rec: Option<Record>, found: &mut Found| {
+        let flush = |rec: Option<Record>, found: &mut Found| {
             let Some(r) = rec else { return };
             match (r.name, r.version) {
                 (Some(name), Some(version)) => {
