@@ -49,7 +49,12 @@ import json, sqlite3, sys, hashlib, random
 db, n, seeds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 docs = [json.load(open(s)) for s in seeds]
 for d in docs:
-    d["inventory"]["files"] = []          # the rescan never reads file lists
+    # The rescan reads packages, distro and source only: drop file lists (image files and
+    # per-package owned files) so the store holds SBOM-sized documents (~0.3 MB each).
+    d["inventory"]["files"] = []
+    d["inventory"]["retrieved_files"] = {}
+    for p in d["inventory"]["packages"]:
+        p.pop("files", None)
 rng = random.Random(7)
 con = sqlite3.connect(db)
 cur = con.cursor()
