@@ -46,6 +46,11 @@ pub(crate) enum Command {
     Store(commands::store::StoreCommand),
     /// Catalog an image's packages and write SBOMs (CycloneDX, SPDX), a table or JSON.
     Sbom(Box<commands::sbom::SbomArgs>),
+    /// The vulnerability DB: build from OSV, update, import, push, status, check, search.
+    #[command(subcommand)]
+    Db(commands::db::DbCommand),
+    /// Show why a vulnerability did (or did not) match the packages of an image or analysis.
+    Explain(commands::explain::ExplainArgs),
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! HTTP server, corrupt/truncated/wrong-schema DB files, and known findings on real package
 //! lists from the shared test images.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

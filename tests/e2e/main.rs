@@ -8,3 +8,4 @@ mod policy;
 mod scan;
 mod watch;
 pub mod support;
+mod vulndb;

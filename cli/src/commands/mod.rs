@@ -1,6 +1,8 @@
 //! One module per subcommand: turn its args into an engine call and render the result.
 
+pub(crate) mod db;
 pub(crate) mod evaluate;
+pub(crate) mod explain;
 pub(crate) mod image;
 pub(crate) mod policy;
 pub(crate) mod sbom;
