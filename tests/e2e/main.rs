@@ -9,3 +9,4 @@ mod scan;
 mod watch;
 pub mod support;
 mod vulndb;
+mod catalog;
