@@ -459,8 +459,7 @@ fn run_jobs(jobs: &[Job<'_>], cx: &CatalogCx<'_>) -> Vec<JobResult> {
         .min(jobs.len().max(1))
         .min(8);
     let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<JobResult>>> =
-        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    let slots: Mutex<Vec<Option<JobResult>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
     let work = || {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
