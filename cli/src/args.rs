@@ -49,6 +49,9 @@ pub(crate) enum Command {
     /// The vulnerability DB: build from OSV, update, import, push, status, check, search.
     #[command(subcommand)]
     Db(commands::db::DbCommand),
+    /// GitHub: upload SARIF, sticky PR comment, check run, Action step outputs.
+    #[command(subcommand)]
+    Github(commands::github::GithubCommand),
     /// Show why a vulnerability did (or did not) match the packages of an image or analysis.
     Explain(commands::explain::ExplainArgs),
 }

@@ -55,9 +55,10 @@ async fn run(cli: Cli) -> miette::Result<Outcome> {
         Command::Image(cmd) => commands::image::run(cmd, &global).await,
         Command::Watch(args) => commands::watch::run(*args, &global).await,
         Command::Store(cmd) => commands::store::run(cmd, &global).await,
+        Command::Sbom(args) => commands::sbom::run(*args, &global).await,
         Command::Db(cmd) => commands::db::run(cmd, &global).await,
         Command::Explain(args) => commands::explain::run(args, &global).await,
-        Command::Sbom(args) => commands::sbom::run(*args, &global).await,
+        Command::Github(cmd) => commands::github::run(cmd, &global).await,
         Command::Policy(cmd) => commands::policy::run(cmd, &global),
         Command::Evaluate(args) => commands::evaluate::run(args, &global),
     }

@@ -21,6 +21,7 @@
 pub mod analysis;
 pub mod catalog;
 pub mod error;
+pub mod github;
 pub mod image;
 pub mod matcher;
 pub mod pipeline;

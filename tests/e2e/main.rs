@@ -3,10 +3,12 @@
 //!
 //! One test binary (linked once); one module per area.
 
+mod catalog;
+mod ci_integrations;
 mod image;
 mod policy;
+mod reports;
 mod scan;
-mod watch;
 pub mod support;
 mod vulndb;
-mod catalog;
+mod watch;

@@ -3,6 +3,7 @@
 pub(crate) mod db;
 pub(crate) mod evaluate;
 pub(crate) mod explain;
+pub(crate) mod github;
 pub(crate) mod image;
 pub(crate) mod policy;
 pub(crate) mod sbom;

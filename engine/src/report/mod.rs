@@ -14,6 +14,7 @@
 //! the user asked for to files or stdout, nothing here prints; warnings (SARIF truncation) go
 //! through `tracing`.
 
+mod annotations;
 pub mod cyclonedx;
 mod dockerfile;
 mod error;
@@ -32,6 +33,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use annotations::{Annotation, annotations};
 pub use error::{ReportError, ReportErrors};
 pub use facts::{ImageIdentity, SeverityCounts};
 pub use gate::GateDecision;
