@@ -155,7 +155,9 @@ pub(crate) fn read_layers(
 /// Builds the image from its plan and its layers' reads (same order).
 pub(crate) fn finish(mut plan: Plan, reads: Vec<LayerRead>) -> Result<Image, ImageError> {
     if reads.len() != plan.layers.len() {
-        return Err(ImageError::Internal("layer count changed while reading".into()));
+        return Err(ImageError::Internal(
+            "layer count changed while reading".into(),
+        ));
     }
     pair_history(&plan.config, &mut plan.layers);
     let mut layers: Vec<LayerInfo> = plan.layers.into_iter().map(|l| l.info).collect();
