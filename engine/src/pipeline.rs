@@ -137,12 +137,7 @@ async fn scan_impl(
     let db = open_db(opts)?;
 
     let inventories: Vec<Inventory> = match &reference.source {
-        Source::Sbom { path } => {
-            return Err(Error::Image(image::ImageError::Internal(format!(
-                "reading SBOM `{}` is not available in this build yet",
-                path.display()
-            ))));
-        }
+        Source::Sbom { path } => vec![catalog::sbom_input::read(path)?],
         _ => {
             let mut request = catalog::content_request();
             let rules = bundle
