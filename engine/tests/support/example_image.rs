@@ -5,7 +5,7 @@
 use tollgate::image::fixture::{Compression, ImageBuilder, Layer};
 
 /// The tag the archive carries.
-pub const TAG: &str = "tollgate-example/app:1.0";
+pub(crate) const TAG: &str = "tollgate-example/app:1.0";
 
 const OS_RELEASE: &str = r#"PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"
@@ -107,7 +107,7 @@ fn npm_package(name: &str, version: &str, license: &str) -> (String, String) {
 }
 
 /// The image definition.
-pub fn builder() -> ImageBuilder {
+pub(crate) fn builder() -> ImageBuilder {
     let mut base = Layer::new()
         .dir("etc")
         .file("etc/os-release", OS_RELEASE)
