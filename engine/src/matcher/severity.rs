@@ -20,6 +20,7 @@
 
 use crate::matcher::Cvss;
 use crate::types::Severity;
+use crate::types::cvss::CvssVersion;
 use crate::vulndb::osv::{Affected, Record, SeverityEntry};
 
 /// The outcome: severity, where it came from, and every CVSS score seen.
@@ -59,139 +60,19 @@ fn band_v2(score: f64) -> Severity {
     }
 }
 
-/// Parses a vector and computes its base score: `(version, score)`; `None` for vectors that do
-/// not parse and for CVSS v4.0, whose score needs the full macro-vector table (v4 vectors are
-/// still kept and shown, they just do not decide severity here).
+/// Parses a vector and computes its base score with [`types::cvss`](crate::types::cvss):
+/// `(version, score)`; `None` for vectors that do not parse and for CVSS v4.0, which does not
+/// decide severity here (see the precedence above).
 fn score(entry: &SeverityEntry) -> Option<(String, f64)> {
     let v = entry.score.trim();
-    if let Some(rest) = v
-        .strip_prefix("CVSS:3.1/")
-        .or_else(|| v.strip_prefix("CVSS:3.0/"))
-    {
-        let version = if v.starts_with("CVSS:3.1") {
-            "3.1"
-        } else {
-            "3.0"
-        };
-        return cvss3(rest).map(|s| (version.to_string(), s));
+    if !(v.starts_with("CVSS:3.") || entry.kind == "CVSS_V2" || v.starts_with("AV:")) {
+        return None;
     }
-    if entry.kind == "CVSS_V2" || v.starts_with("AV:") {
-        return cvss2(v.trim_start_matches("CVSS:2.0/")).map(|s| ("2.0".to_string(), s));
+    let cvss = crate::types::cvss::Cvss::parse(v).ok()?;
+    match cvss.version {
+        CvssVersion::V4_0 => None,
+        version => Some((version.to_string(), cvss.base_score)),
     }
-    None
-}
-
-fn metrics(rest: &str) -> Option<std::collections::HashMap<&str, &str>> {
-    let mut m = std::collections::HashMap::new();
-    for part in rest.split('/') {
-        let (k, v) = part.split_once(':')?;
-        if m.insert(k, v).is_some() {
-            return None;
-        }
-    }
-    Some(m)
-}
-
-fn roundup(x: f64) -> f64 {
-    let i = (x * 100_000.0).round() as i64;
-    if i % 10_000 == 0 {
-        i as f64 / 100_000.0
-    } else {
-        ((i / 10_000) + 1) as f64 / 10.0
-    }
-}
-
-/// CVSS v3.x base score (FIRST CVSS v3.1 specification, section 7.1).
-fn cvss3(rest: &str) -> Option<f64> {
-    let m = metrics(rest)?;
-    let changed = match *m.get("S")? {
-        "U" => false,
-        "C" => true,
-        _ => return None,
-    };
-    let av = match *m.get("AV")? {
-        "N" => 0.85,
-        "A" => 0.62,
-        "L" => 0.55,
-        "P" => 0.2,
-        _ => return None,
-    };
-    let ac = match *m.get("AC")? {
-        "L" => 0.77,
-        "H" => 0.44,
-        _ => return None,
-    };
-    let pr = match (*m.get("PR")?, changed) {
-        ("N", _) => 0.85,
-        ("L", false) => 0.62,
-        ("L", true) => 0.68,
-        ("H", false) => 0.27,
-        ("H", true) => 0.5,
-        _ => return None,
-    };
-    let ui = match *m.get("UI")? {
-        "N" => 0.85,
-        "R" => 0.62,
-        _ => return None,
-    };
-    let cia = |k: &str| -> Option<f64> {
-        match *m.get(k)? {
-            "H" => Some(0.56),
-            "L" => Some(0.22),
-            "N" => Some(0.0),
-            _ => None,
-        }
-    };
-    let iss = 1.0 - (1.0 - cia("C")?) * (1.0 - cia("I")?) * (1.0 - cia("A")?);
-    let impact = if changed {
-        7.52 * (iss - 0.029) - 3.25 * (iss - 0.02).powi(15)
-    } else {
-        6.42 * iss
-    };
-    let exploitability = 8.22 * av * ac * pr * ui;
-    if impact <= 0.0 {
-        return Some(0.0);
-    }
-    Some(if changed {
-        roundup((1.08 * (impact + exploitability)).min(10.0))
-    } else {
-        roundup((impact + exploitability).min(10.0))
-    })
-}
-
-/// CVSS v2 base score (CVSS v2 guide, section 3.2.1).
-fn cvss2(rest: &str) -> Option<f64> {
-    let m = metrics(rest)?;
-    let av = match *m.get("AV")? {
-        "L" => 0.395,
-        "A" => 0.646,
-        "N" => 1.0,
-        _ => return None,
-    };
-    let ac = match *m.get("AC")? {
-        "H" => 0.35,
-        "M" => 0.61,
-        "L" => 0.71,
-        _ => return None,
-    };
-    let au = match *m.get("Au")? {
-        "M" => 0.45,
-        "S" => 0.56,
-        "N" => 0.704,
-        _ => return None,
-    };
-    let cia = |k: &str| -> Option<f64> {
-        match *m.get(k)? {
-            "N" => Some(0.0),
-            "P" => Some(0.275),
-            "C" => Some(0.660),
-            _ => None,
-        }
-    };
-    let impact = 10.41 * (1.0 - (1.0 - cia("C")?) * (1.0 - cia("I")?) * (1.0 - cia("A")?));
-    let exploitability = 20.0 * av * ac * au;
-    let f = if impact == 0.0 { 0.0 } else { 1.176 };
-    Some((((0.6 * impact) + (0.4 * exploitability) - 1.5) * f * 10.0).round() / 10.0)
 }
 
 /// One record's contribution: its record-level and entry-level severity entries.
