@@ -24,6 +24,7 @@ pub mod license;
 mod model;
 pub mod os;
 pub mod ownership;
+mod parse;
 pub mod purl;
 pub mod sbom_input;
 pub mod secrets;
@@ -196,6 +197,14 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
     &lang::npm::YarnLockCataloger,
     &lang::npm::PnpmLockCataloger,
     &lang::go_binary::GoBinaryCataloger,
+    &lang::cargo_auditable::CargoAuditableCataloger,
+    &lang::rust::CargoLockCataloger,
+    &lang::ruby::GemspecCataloger,
+    &lang::ruby::GemfileLockCataloger,
+    &lang::php::ComposerInstalledCataloger,
+    &lang::php::ComposerLockCataloger,
+    &lang::dotnet::DotnetDepsCataloger,
+    &lang::dotnet::DotnetPackagesLockCataloger,
 ];
 
 /// Caps for archives read inside archives (Java).
