@@ -4,7 +4,10 @@
 //! image lists, and derives the final action (STOP > WARN > GO).
 //!
 //! Never fails: the bundle was validated at load, and missing data makes data-driven triggers
-//! silent (only the explicit "not available" triggers report it), as in Anchore.
+//! silent (only the explicit "not available" triggers report it), as in Anchore. A rule whose
+//! regex param does not compile (Anchore accepts it at upload and errors when the trigger runs)
+//! is not run: it becomes an [`EvaluationProblem`] and the final action is STOP with reason
+//! `evaluation_error` (Anchore returns no decision at all; a gate must fail closed).
 
 use chrono::{DateTime, Utc};
 
@@ -12,7 +15,7 @@ use super::allowlist::Allowlists;
 use super::bundle::{Bundle, Rule};
 use super::gates::{self, Dockerfile, DockerfileMode, GateInput, RegexHit, RuleParams};
 use super::mapping::{ImageIdentity, ImageTag, selector_matches};
-use super::{Action, AllowlistRef, Evaluation, RuleResult, TriggerHit};
+use super::{Action, AllowlistRef, Evaluation, EvaluationProblem, RuleResult, TriggerHit};
 use crate::catalog::Inventory;
 use crate::catalog::secrets::{CONTENT_PREFIX, rule_display};
 use crate::matcher::Match;
@@ -233,6 +236,8 @@ pub fn evaluate(bundle: &Bundle, input: &EvalInput<'_>) -> Evaluation {
     eval.matched_allowlisted_image = allowed.map(|r| label(&r.id, &r.name));
     (eval.final_action, eval.final_action_reason) = if denied.is_some() {
         (Action::Stop, "denylisted".to_string())
+    } else if eval.problems.iter().any(|p| p.severity == "error") {
+        (Action::Stop, "evaluation_error".to_string())
     } else if allowed.is_some() {
         (Action::Go, "allowlisted".to_string())
     } else {
@@ -267,6 +272,21 @@ fn run_rule(
         eval.rules.push(result);
         return;
     };
+    if let Some((param, value, why)) = invalid_regex(rule, spec) {
+        let details = format!(
+            "rule `{}` ({}/{}) of `{set_id}`: param `{param}` value `{value}` is not a valid regular expression ({why}); the trigger was not evaluated",
+            rule.id, rule.gate, rule.trigger
+        );
+        eval.problems.push(EvaluationProblem {
+            severity: "error".into(),
+            problem_type: "TriggerEvaluationError".into(),
+            details,
+            policy_id: set_id.to_string(),
+            rule_id: rule.id.clone(),
+        });
+        eval.rules.push(result);
+        return;
+    }
     let params = RuleParams {
         rule_id: &rule.id,
         spec,
@@ -306,6 +326,25 @@ fn run_rule(
         });
     }
     eval.rules.push(result);
+}
+
+/// The first param of `rule` that the trigger uses as a regex and that does not compile:
+/// `Regex`-kind params, and `value` of the `like` / `not_like` checks.
+fn invalid_regex<'r>(
+    rule: &'r Rule,
+    spec: &gates::TriggerSpec,
+) -> Option<(&'r str, &'r str, String)> {
+    let check = rule.param("check").unwrap_or("");
+    rule.params.iter().find_map(|(name, value)| {
+        let is_regex = spec
+            .param(name)
+            .is_some_and(|p| p.kind == gates::ParamKind::Regex)
+            || (name == "value" && matches!(check, "like" | "not_like"));
+        if !is_regex {
+            return None;
+        }
+        super::bundle::regex_error(value).map(|why| (name.as_str(), value.as_str(), why))
+    })
 }
 
 #[cfg(test)]

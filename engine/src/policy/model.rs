@@ -95,6 +95,23 @@ pub struct RuleResult {
     pub fired: usize,
 }
 
+/// A problem met while evaluating (Anchore's `evaluation_problems` entry).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvaluationProblem {
+    /// `error` or `warn`.
+    pub severity: String,
+    /// The problem class (`TriggerEvaluationError`).
+    pub problem_type: String,
+    /// What went wrong, naming the policy, rule, gate/trigger and param.
+    pub details: String,
+    /// Policy / rule-set id of the rule concerned.
+    #[serde(default)]
+    pub policy_id: String,
+    /// The rule id.
+    #[serde(default)]
+    pub rule_id: String,
+}
+
 /// The result of evaluating one image against one bundle.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {
@@ -120,7 +137,8 @@ pub struct Evaluation {
     pub image_digest: String,
     /// The final action.
     pub final_action: Action,
-    /// Why the final action is what it is (`policy_evaluation`, `allowlisted`, `denylisted`).
+    /// Why the final action is what it is (`policy_evaluation`, `allowlisted`, `denylisted`,
+    /// `evaluation_error`).
     #[serde(default)]
     pub final_action_reason: String,
     /// Every fired trigger, allowlisted ones included.
@@ -132,6 +150,11 @@ pub struct Evaluation {
     /// Warnings (end-of-life gates, unused allowlist items, stale data).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Rules that could not be evaluated. Anchore aborts the whole evaluation on such an
+    /// error; Tollgate evaluates every other rule and fails closed (final action STOP, reason
+    /// `evaluation_error`) unless the image is denylisted anyway.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<EvaluationProblem>,
     /// The policy result before the allowlisted/denylisted image lists were applied.
     #[serde(default)]
     pub policy_action: Action,

@@ -23,42 +23,74 @@ pub(crate) fn shared_dir() -> Option<PathBuf> {
     None
 }
 
-const VALID: &[&str] = &[
-    "anchore-engine/anchore_default_bundle.json",
-    "anchore-engine/bundle-large_whitelist.json",
-    "anchore-engine/test_data_env/anchore_default_bundle.json",
-    "anchore-engine/test_data_env/multi_default.json",
-    "anchore-engine/test_data_env/multi_policy.json",
-    "hub/anchore_cis_1.13.0_base.json",
-    "hub/anchore_default_bundle.json",
-    "hub/anchore_security_only.json",
-    "modular-policy/custom_bundle.json",
-    "modular-policy/ironbank.json",
-    "modular-policy/nist800-190.json",
-];
+/// Every bundle under the shared folder except `expected-invalid/` and `reports/`, as paths
+/// relative to it (sorted), so a bundle added there is tested without editing this file.
+fn valid_bundles(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, d: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                if rel != "expected-invalid" && rel != "reports" {
+                    walk(root, &p, out);
+                }
+            } else if rel.ends_with(".json") || rel.ends_with(".yaml") || rel.ends_with(".yml") {
+                out.push(rel);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    for known in [
+        "anchore-engine/anchore_default_bundle.json",
+        "anchore-engine/bundle-with-all-rules-2020-08-20.json",
+        "anchore-engine/bundle-large_whitelist.json",
+        "hub/anchore_cis_1.13.0_base.json",
+        "modular-policy/ironbank.json",
+        "modular-policy/nist800-190.json",
+    ] {
+        assert!(
+            out.iter().any(|f| f == known),
+            "{known} not found in {out:?}"
+        );
+    }
+    out
+}
+
+const ALL_RULES: &str = "anchore-engine/bundle-with-all-rules-2020-08-20.json";
 
 #[test]
 fn every_valid_shared_bundle_loads() {
     let Some(dir) = shared_dir() else { return };
-    for f in VALID {
-        let b = Bundle::load(&dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e:?}"));
-        assert!(!b.mappings.is_empty() || f.contains("none"), "{f}");
+    for f in valid_bundles(&dir) {
+        let b = Bundle::load(&dir.join(&f)).unwrap_or_else(|e| panic!("{f}: {e:?}"));
+        assert!(!b.mappings.is_empty(), "{f}");
         assert!(b.digest.starts_with("sha256:"));
     }
 }
 
 #[test]
-fn all_rules_bundle_is_rejected_for_its_invalid_regex_only() {
+fn all_rules_bundle_loads_with_a_located_warning_for_its_invalid_regex() {
     let Some(dir) = shared_dir() else { return };
-    let err = Bundle::load(&dir.join("anchore-engine/bundle-with-all-rules-2020-08-20.json"))
-        .unwrap_err();
-    let problems = err.problems();
-    assert_eq!(problems.len(), 1, "{problems:#?}");
-    assert_eq!(problems[0].kind, ProblemKind::BadRegex);
+    let path = dir.join(ALL_RULES);
+    let b = Bundle::load(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains(r#""*\\.pem""#))
+        .map(|i| i + 1)
+        .unwrap();
+    let w: Vec<&String> = b
+        .warnings
+        .iter()
+        .filter(|w| w.contains("not a valid regular expression"))
+        .collect();
+    assert_eq!(w.len(), 1, "{:#?}", b.warnings);
     assert!(
-        problems[0].message.contains("regex"),
+        w[0].contains("param `regex`") && w[0].contains(&format!("line {line},")),
         "{}",
-        problems[0].message
+        w[0]
     );
 }
 
@@ -288,14 +320,26 @@ fn every_valid_shared_bundle_evaluates_debian_py_node() {
         vuln("CVE-2023-0001", "openssl", Severity::High, &["3.0.11-1"]),
         vuln("CVE-2023-0002", "bash", Severity::Medium, &[]),
     ];
-    for f in VALID {
-        let b = Bundle::load(&dir.join(f)).unwrap();
+    for f in valid_bundles(&dir) {
+        let b = Bundle::load(&dir.join(&f)).unwrap();
         let input = EvalInput {
             tag: Some(TAG),
             ..EvalInput::new(&inv, &matches, now())
         };
         let e = evaluate(&b, &input);
         assert!(e.mapping_id.is_some(), "{f}: no mapping matched");
+        if f == ALL_RULES {
+            // Anchore errors when `files/name_match` runs `*\.pem`; Tollgate reports the rule
+            // as an evaluation error, runs every other rule, and fails closed.
+            assert_eq!(e.problems.len(), 1, "{:#?}", e.problems);
+            let p = &e.problems[0];
+            assert_eq!(p.severity, "error");
+            assert!(p.details.contains("files/name_match") && p.details.contains(r"*\.pem"));
+            assert_eq!(e.final_action_reason, "evaluation_error");
+            assert!(e.rules.len() > 30 && e.hits.iter().any(|h| h.gate == "dockerfile"));
+        } else {
+            assert!(e.problems.is_empty(), "{f}: {:#?}", e.problems);
+        }
         // Every bundle's mapped policies must flag this image (vulns, port 22, root, secrets…).
         assert_ne!(e.final_action, Action::Go, "{f}: {:#?}", e.hits);
         for h in &e.hits {
@@ -559,6 +603,20 @@ fn per_trigger_fixtures_fire_or_not_or_fail_as_named() {
                     if let Some(action) = expect["final_action"].as_str() {
                         assert_eq!(e.final_action.as_str(), action, "{}", path.display());
                     }
+                    match expect["evaluation_error"].as_str() {
+                        Some(want) => assert!(
+                            e.problems.iter().any(|p| p.details.contains(want)),
+                            "{}: {:#?}",
+                            path.display(),
+                            e.problems
+                        ),
+                        None => assert!(
+                            e.problems.is_empty(),
+                            "{}: {:#?}",
+                            path.display(),
+                            e.problems
+                        ),
+                    }
                 }
             }
             gates_seen.insert(gate_dir.file_name().to_string_lossy().to_string());
@@ -584,7 +642,7 @@ fn all_problems_are_reported_at_once_with_locations() {
     {"id": "r3", "gate": "vulnerabilities", "trigger": "package", "action": "WARN", "params": [{"name": "severity", "value": "bad"}, {"name": "extra", "value": "1"}]},
     {"id": "r4", "gate": "dockerfile", "trigger": "exposed_ports", "action": "WARN", "params": [{"name": "ports", "value": "22,,80"}, {"name": "type", "value": 5}]}
   ]}, {"id": "p", "version": "1_0", "rules": []}],
-  "whitelists": [{"id": "w", "version": "1_0", "items": [{"id": "i", "gate": "files", "trigger_id": "x", "expires_on": "2020-10-15"}]}],
+  "whitelists": [{"id": "w", "version": "1_0", "items": [{"id": "i", "gate": "files", "trigger_id": "x", "expires_on": "2020-10-15"}, {"id": "j", "gate": "files", "trigger_id": "regexp:*x"}]}],
   "mappings": [{"registry": "*", "repository": "*", "image": {"type": "tag", "value": "*"}, "policy_ids": ["p", "missing"], "whitelist_ids": ["w", "gone"]}]
 }"#;
     let err = Bundle::from_text("inline.json", text, false).unwrap_err();
@@ -940,8 +998,8 @@ fn real_image_secrets_suid_and_bundles() {
     assert!(e.hits.iter().any(|h| h.check_output
         == "Dockerfile exposes port (8080/tcp) which is not in policy file ALLOWEDPORTS list"));
     assert_eq!(e.final_action, Action::Stop);
-    for f in VALID {
-        let b = Bundle::load(&dir.join(f)).unwrap();
+    for f in valid_bundles(&dir) {
+        let b = Bundle::load(&dir.join(&f)).unwrap();
         let e = evaluate(
             &b,
             &EvalInput {
@@ -951,4 +1009,55 @@ fn real_image_secrets_suid_and_bundles() {
         );
         assert_ne!(e.final_action, Action::Go, "{f}");
     }
+}
+
+#[test]
+fn invalid_trigger_regexes_load_with_warning_and_fail_closed_at_evaluation() {
+    let text = r#"{"id": "b", "version": "1_0",
+  "policies": [{"id": "p", "version": "1_0", "rules": [
+    {"id": "pem", "gate": "files", "trigger": "name_match", "action": "WARN", "params": [{"name": "regex", "value": "*.pem"}]},
+    {"id": "like", "gate": "dockerfile", "trigger": "instruction", "action": "WARN", "params": [{"name": "instruction", "value": "FROM"}, {"name": "check", "value": "like"}, {"name": "value", "value": "(unclosed"}]},
+    {"id": "ok", "gate": "always", "trigger": "always", "action": "WARN", "params": []}
+  ]}],
+  "whitelists": [],
+  "mappings": [{"registry": "*", "repository": "*", "image": {"type": "tag", "value": "*"}, "policy_ids": ["p"], "whitelist_ids": []}],
+  "blacklisted_images": [{"name": "banned", "registry": "*", "repository": "*", "image": {"type": "tag", "value": "banned"}}]
+}"#;
+    let b = Bundle::from_text("inline.json", text, false).unwrap();
+    assert!(
+        b.warnings.iter().any(|w| w.contains("rule `pem`")
+            && w.contains("param `regex`")
+            && w.contains("line 3,")),
+        "{:#?}",
+        b.warnings
+    );
+    let inv = fixture_inventory();
+    let e = evaluate(&b, &EvalInput::new(&inv, &[], now()));
+    let rules: Vec<&str> = e.problems.iter().map(|p| p.rule_id.as_str()).collect();
+    assert_eq!(rules, ["pem", "like"], "{:#?}", e.problems);
+    assert!(e.problems[0].details.contains("`*.pem`"));
+    // The valid rule still ran; the policy result alone would be WARN, the error makes it STOP.
+    assert_eq!(e.policy_action, Action::Warn);
+    assert_eq!(e.final_action, Action::Stop);
+    assert_eq!(e.final_action_reason, "evaluation_error");
+    assert!(
+        !e.hits
+            .iter()
+            .any(|h| h.rule_id == "pem" || h.rule_id == "like")
+    );
+    let banned = evaluate(
+        &b,
+        &EvalInput {
+            tag: Some("docker.io/x:banned"),
+            ..EvalInput::new(&inv, &[], now())
+        },
+    );
+    assert_eq!(banned.final_action_reason, "denylisted");
+    // A valid bundle has no problems.
+    let ok = bundle_with("", CATCH_ALL);
+    assert!(
+        evaluate(&ok, &EvalInput::new(&inv, &[], now()))
+            .problems
+            .is_empty()
+    );
 }

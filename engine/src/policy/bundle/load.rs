@@ -21,9 +21,19 @@ use crate::policy::gates::{self, ParamKind, eol};
 struct Cx {
     problems: Vec<BundleProblem>,
     warnings: Vec<String>,
+    /// The text the spans point into (for `line:column` in warnings).
+    text: String,
 }
 
 impl Cx {
+    /// `line L, column C` (1-based) of a span, for warnings (which carry no source).
+    fn position(&self, span: SourceSpan) -> String {
+        let before = self.text.get(..span.offset()).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("line {line}, column {column}")
+    }
+
     fn problem(
         &mut self,
         kind: ProblemKind,
@@ -211,6 +221,7 @@ pub(super) fn load(name: &str, text: &str, yaml: bool) -> Result<Bundle, PolicyE
     let mut cx = Cx {
         problems: Vec::new(),
         warnings: Vec::new(),
+        text: shown_text.clone(),
     };
     let bundle = walk(&mut cx, &root, format, digest);
     if cx.problems.is_empty() {
@@ -704,15 +715,18 @@ fn check_value(
                 bad(cx, kind.describe())
             }
         }
-        ParamKind::Regex => match regex::Regex::new(value) {
-            Ok(_) => Some(value.to_string()),
-            Err(e) => {
-                let detail = e.to_string();
-                let last = detail.lines().last().unwrap_or("").trim().to_string();
-                cx.problem(ProblemKind::BadRegex, span, format!("{what}: param `{name}` is not a valid regular expression: {last}"), Some(format!("fix the regex in `{name}` (Rust regex syntax; look-around is not supported)")));
-                None
+        // Anchore accepts any string here and fails only when the trigger runs (§9.11); so
+        // does Tollgate: the bundle loads with a located warning, and evaluating the rule
+        // reports an evaluation error (see `policy::evaluate`).
+        ParamKind::Regex => {
+            if let Some(last) = regex_error(value) {
+                let at = cx.position(span);
+                cx.warnings.push(format!(
+                    "{what}: param `{name}` ({at}) is not a valid regular expression ({last}); the rule is kept as Anchore keeps it, and evaluating it is an error"
+                ));
             }
-        },
+            Some(value.to_string())
+        }
         ParamKind::MetadataValue => {
             let attribute = all
                 .iter()
@@ -740,6 +754,21 @@ fn check_value(
                 _ => Some(value.to_string()),
             }
         }
+    }
+}
+
+/// The last line of the compile error of `pattern` (as the gates compile it), if it fails.
+pub(crate) fn regex_error(pattern: &str) -> Option<String> {
+    match regex::Regex::new(pattern) {
+        Ok(_) => None,
+        Err(e) => Some(
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        ),
     }
 }
 

@@ -4,11 +4,14 @@
 //!
 //! Does not evaluate anything (that is `policy::evaluate`). Invariants of a loaded `Bundle`:
 //! every rule's gate and trigger exist (or the gate is end-of-life, `eol = true`), params are
-//! valid for their trigger, regexes compile, every mapping reference resolves to exactly one
+//! valid for their trigger (a trigger regex that does not compile loads with a warning and is
+//! reported when evaluated, as Anchore does), every mapping reference resolves to exactly one
 //! rule set / allowlist, and ids of rule sets and allowlists are unique.
 
 mod load;
 pub(crate) mod source;
+
+pub(crate) use load::regex_error;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
