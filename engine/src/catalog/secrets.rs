@@ -12,10 +12,17 @@
 //! `DOCKER_AUTH`, `API_KEY`), reported with Anchore's exact `NAME=REGEX` text so existing
 //! allowlist trigger ids keep matching, but run as equivalent Rust regexes (the `regex` crate has
 //! no look-around), plus token shapes Anchore lacks (GitHub, Slack, GitLab, Stripe, bare AWS key
-//! ids). All rules are run as one `RegexSet` pass per file; only rules that matched are re-run to
-//! locate lines.
+//! ids).
+//!
+//! Speed (this runs over every text file of every layer): one ASCII-case-insensitive
+//! Aho-Corasick pass per file looks for each default rule's keywords (a rule cannot match
+//! without one, as in Trivy's keyword prefilter); only rules whose keyword occurs are run, as
+//! byte regexes (no UTF-8 copy of the file) with ASCII word boundaries so the lazy DFA never
+//! falls back to the PikeVM. Bundle rules have no keywords: they are screened together by one
+//! `RegexSet` pass, and only those that matched are re-run to locate lines.
 
-use regex::{Regex, RegexSet};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -59,6 +66,9 @@ struct DefaultRule {
     display: &'static str,
     /// The regex run; group `s` (when present) is the secret part to mask and fingerprint.
     engine: &'static str,
+    /// Lower-case literals of which every match of `engine` contains at least one (compared
+    /// ASCII-case-insensitively): the prefilter.
+    keywords: &'static [&'static str],
 }
 
 const DEFAULT_RULES: &[DefaultRule] = &[
@@ -66,51 +76,61 @@ const DEFAULT_RULES: &[DefaultRule] = &[
         name: "AWS_ACCESS_KEY",
         display: "(?i).*aws_access_key_id( *=+ *).*(?<![A-Z0-9])[A-Z0-9]{20}(?![A-Z0-9]).*",
         engine: r"(?im)aws_access_key_id *=+ *(?:.*?[^A-Z0-9])?(?P<s>[A-Z0-9]{20})(?:[^A-Z0-9]|$)",
+        keywords: &["aws_access_key_id"],
     },
     DefaultRule {
         name: "AWS_SECRET_KEY",
         display: "(?i).*aws_secret_access_key( *=+ *).*(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=]).*",
         engine: r"(?im)aws_secret_access_key *=+ *(?:.*?[^A-Za-z0-9/+=])?(?P<s>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)",
+        keywords: &["aws_secret_access_key"],
     },
     DefaultRule {
         name: "PRIV_KEY",
         display: "(?i)-+BEGIN(.*)PRIVATE KEY-+",
         engine: r"(?im)-+BEGIN(?P<s>.*)PRIVATE KEY-+",
+        keywords: &["private key"],
     },
     DefaultRule {
         name: "DOCKER_AUTH",
         display: "(?i).*\"auth\": *\".+\"",
         engine: r#"(?im)"auth": *"(?P<s>[^"]+)""#,
+        keywords: &["\"auth\""],
     },
     DefaultRule {
         name: "API_KEY",
         display: "(?i).*api(-|_)key( *=+ *).*(?<![A-Z0-9])[A-Z0-9]{20,60}(?![A-Z0-9]).*",
         engine: r"(?im)api(?:-|_)key *=+ *(?:.*?[^A-Z0-9])?(?P<s>[A-Z0-9]{20,60})(?:[^A-Z0-9]|$)",
+        keywords: &["api-key", "api_key"],
     },
     DefaultRule {
         name: "GITHUB_TOKEN",
         display: r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{82})",
         engine: r"(?P<s>gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{82})",
+        keywords: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
     },
     DefaultRule {
         name: "GITLAB_TOKEN",
         display: r"glpat-[A-Za-z0-9_\-]{20,}",
         engine: r"(?P<s>glpat-[A-Za-z0-9_\-]{20,})",
+        keywords: &["glpat-"],
     },
     DefaultRule {
         name: "SLACK_TOKEN",
         display: r"xox[baprs]-[A-Za-z0-9-]{10,}",
         engine: r"(?P<s>xox[baprs]-[A-Za-z0-9-]{10,})",
+        keywords: &["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"],
     },
     DefaultRule {
         name: "STRIPE_KEY",
         display: r"(?:sk|rk)_live_[A-Za-z0-9]{20,}",
         engine: r"(?P<s>(?:sk|rk)_live_[A-Za-z0-9]{20,})",
+        keywords: &["sk_live_", "rk_live_"],
     },
     DefaultRule {
         name: "AWS_ACCESS_KEY_ID",
         display: r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
-        engine: r"\b(?P<s>(?:AKIA|ASIA)[A-Z0-9]{16})\b",
+        engine: r"(?-u:\b)(?P<s>(?:AKIA|ASIA)[A-Z0-9]{16})(?-u:\b)",
+        keywords: &["akia", "asia"],
     },
 ];
 
@@ -161,8 +181,15 @@ struct Compiled {
 /// may call it from several threads at once.
 #[derive(Debug)]
 pub struct SecretScanner {
+    /// Default rules first (index = position in the keyword table), then bundle rules.
     rules: Vec<Compiled>,
-    set: RegexSet,
+    /// How many of `rules` are default (keyword-prefiltered) rules.
+    defaults: usize,
+    /// Every default rule's keywords; pattern id → rule index via `keyword_rule`.
+    keywords: Option<AhoCorasick>,
+    keyword_rule: Vec<usize>,
+    /// The bundle rules (`rules[defaults..]`) as one set.
+    extra_set: RegexSet,
     max_file_size: u64,
 }
 
@@ -171,8 +198,14 @@ impl SecretScanner {
     /// regex does not compile are skipped (bundles are validated before this is called).
     pub fn new(extra_rules: &[ContentRule]) -> SecretScanner {
         let mut rules: Vec<Compiled> = Vec::new();
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut keyword_rule = Vec::new();
         for r in DEFAULT_RULES {
             if let Ok(re) = Regex::new(r.engine) {
+                for k in r.keywords {
+                    patterns.push(k);
+                    keyword_rule.push(rules.len());
+                }
                 rules.push(Compiled {
                     name: r.name.into(),
                     re,
@@ -180,6 +213,7 @@ impl SecretScanner {
                 });
             }
         }
+        let defaults = rules.len();
         for r in extra_rules {
             let Ok(re) = Regex::new(&format!("(?m){}", r.regex)) else {
                 continue;
@@ -194,11 +228,19 @@ impl SecretScanner {
                 content,
             });
         }
-        let set = RegexSet::new(rules.iter().map(|r| r.re.as_str()))
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .ok();
+        let extra_set = RegexSet::new(rules[defaults..].iter().map(|r| r.re.as_str()))
             .unwrap_or_else(|_| RegexSet::empty());
         SecretScanner {
             rules,
-            set,
+            defaults,
+            keywords,
+            keyword_rule,
+            extra_set,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
@@ -212,6 +254,38 @@ impl SecretScanner {
     /// The rule names this scanner runs.
     pub fn rule_names(&self) -> Vec<&str> {
         self.rules.iter().map(|r| r.name.as_str()).collect()
+    }
+
+    /// Indexes into `rules` of the rules that may match `data`, ascending.
+    fn candidates(&self, data: &[u8]) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        if let Some(ac) = &self.keywords {
+            let mut seen = vec![false; self.defaults];
+            let mut left = self.defaults;
+            for m in ac.find_overlapping_iter(data) {
+                if let Some(&rule) = self.keyword_rule.get(m.pattern().as_usize())
+                    && let Some(flag) = seen.get_mut(rule)
+                    && !*flag
+                {
+                    *flag = true;
+                    out.push(rule);
+                    left -= 1;
+                    if left == 0 {
+                        break;
+                    }
+                }
+            }
+            out.sort_unstable();
+        }
+        if self.rules.len() > self.defaults {
+            out.extend(
+                self.extra_set
+                    .matches(data)
+                    .iter()
+                    .map(|i| i + self.defaults),
+            );
+        }
+        out
     }
 }
 
@@ -270,31 +344,30 @@ impl ContentScanner for SecretScanner {
         if head.contains(&0) {
             return Vec::new();
         }
-        let text = String::from_utf8_lossy(data);
-        let matched = self.set.matches(&text);
-        if !matched.matched_any() {
+        let candidates = self.candidates(data);
+        if candidates.is_empty() {
             return Vec::new();
         }
         let mut hits = Vec::new();
-        for idx in matched.iter() {
+        for idx in candidates {
             let Some(rule) = self.rules.get(idx) else {
                 continue;
             };
             let mut line = 1u32;
             let mut counted_to = 0usize;
-            for caps in rule.re.captures_iter(&text).take(MAX_HITS_PER_RULE) {
+            for caps in rule.re.captures_iter(data).take(MAX_HITS_PER_RULE) {
                 let Some(whole) = caps.get(0) else { continue };
                 let secret = caps.name("s").unwrap_or(whole);
-                line += text.as_bytes()[counted_to..secret.start()]
+                line += data[counted_to..secret.start()]
                     .iter()
                     .filter(|b| **b == b'\n')
                     .count() as u32;
                 counted_to = secret.start();
-                let value = secret.as_str();
+                let value = String::from_utf8_lossy(secret.as_bytes());
                 let (rule_name, masked) = if rule.content {
                     (
                         format!("{CONTENT_PREFIX}{}", rule.name),
-                        mask(whole.as_str().trim()),
+                        mask(String::from_utf8_lossy(whole.as_bytes()).trim()),
                     )
                 } else {
                     (rule.name.clone(), mask(value.trim()))
@@ -302,7 +375,7 @@ impl ContentScanner for SecretScanner {
                 hits.push(ContentHit {
                     rule: rule_name,
                     line,
-                    fingerprint: fingerprint(value),
+                    fingerprint: fingerprint(&value),
                     masked,
                 });
             }
@@ -415,6 +488,39 @@ mod tests {
             rule_display("PRIV_KEY", &[]),
             "PRIV_KEY=(?i)-+BEGIN(.*)PRIVATE KEY-+"
         );
+    }
+
+    #[test]
+    fn keyword_prefilter_never_hides_a_rule_that_matches() {
+        let s = SecretScanner::new(&[ContentRule {
+            name: "PW".into(),
+            regex: "(?i)passw(or)?d *=".into(),
+            kind: ContentRuleKind::Content,
+        }]);
+        let texts: &[&str] = &[
+            "Aws_Access_Key_Id = AKIAIOSFODNN7EXAMPLE\n",
+            "AWS_SECRET_ACCESS_KEY==wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+            "-----begin ec private key-----\n",
+            "{\"auths\": {\"r\": {\"AUTH\": \"dXNlcjpwYXNz\"}}}\n",
+            "x-API-Key = ABCDEFGHIJKLMNOPQRSTUVWX\n",
+            "token ghs_0123456789abcdefghijABCDEFGHIJ012345 glpat-abcdefghij0123456789\n",
+            "xoxp-1234567890-abc sk_live_0123456789abcdefghijkl\n",
+            "id=ASIAQYLPMN5HHHFPZAM2;\npassword = x\n",
+            "nothing to see\n",
+        ];
+        for t in texts {
+            let cands = s.candidates(t.as_bytes());
+            for (i, r) in s.rules.iter().enumerate() {
+                if r.re.is_match(t.as_bytes()) {
+                    assert!(cands.contains(&i), "{} hidden for {t:?}", r.name);
+                }
+            }
+            assert_eq!(
+                s.scan("/app/x", t.as_bytes()).is_empty(),
+                *t == "nothing to see\n",
+                "{t:?}"
+            );
+        }
     }
 
     #[test]
