@@ -340,6 +340,212 @@ fn explain_shows_why_and_why_not() {
     ));
 }
 
+#[test]
+fn debian_findings_borrow_severity_from_sibling_records() {
+    let Some(path) = mirror_db() else { return };
+    let db = VulnDb::open(path).unwrap();
+    // DSA-4963-1 (openssl, Debian 11, fixed 1.1.1k-1+deb11u1) carries no severity; RustSec
+    // (and possibly other) records of the same CVEs carry CVSS v3 vectors.
+    let mut libssl = pkg(PackageType::Deb, "libssl1.1", "1.1.1k-1");
+    libssl.source_name = Some("openssl".into());
+    let inv = Inventory {
+        distro: Some(Distro {
+            id: "debian".into(),
+            version_id: "11".into(),
+            ..Default::default()
+        }),
+        packages: vec![libssl],
+        ..Default::default()
+    };
+    let m = matcher::run(&inv, &db, &MatchOptions::default()).unwrap();
+    let find = |cve: &str| {
+        m.iter()
+            .find(|x| x.vulnerability.id == cve)
+            .unwrap_or_else(|| panic!("{cve} not found"))
+    };
+    for (cve, want) in [
+        ("CVE-2021-3711", tollgate::types::Severity::Critical), // 9.8
+        ("CVE-2021-3712", tollgate::types::Severity::High),     // 7.4
+    ] {
+        let f = find(cve);
+        assert!(f.vulnerability.aliases.contains(&"DSA-4963-1".to_string()));
+        assert_eq!(f.vulnerability.severity, want, "{cve}");
+        assert_eq!(f.vulnerability.severity_source, "cvss-v3.1", "{cve}");
+        let via = f.vulnerability.severity_via.clone().expect("borrowed");
+        // The sibling really names this CVE and really has the vector shown.
+        let sibling = &db.records_by_id(&via).unwrap()[0];
+        assert!(sibling.all_ids().any(|i| i == cve), "{via} names {cve}");
+        let cvss = f
+            .vulnerability
+            .cvss
+            .iter()
+            .find(|c| c.source == via)
+            .unwrap();
+        assert!(
+            sibling.severity.iter().any(|s| s.score == cvss.vector),
+            "{via}: {cvss:?}"
+        );
+    }
+    // A finding rated by Debian itself is not overridden, and explain shows the borrowing.
+    let e = matcher::explain::explain(&db, "DSA-4963-1", None, &MatchOptions::default()).unwrap();
+    let adv = &e.advisories[0];
+    assert!(adv.severity.is_empty(), "DSA records carry no severity");
+    assert!(
+        adv.severity_from
+            .iter()
+            .any(|s| s.starts_with("CVE-2021-3711: CVSS_V3 CVSS:3.1/")
+                && s.contains("(base 9.8) from ")),
+        "{:?}",
+        adv.severity_from
+    );
+}
+
+#[test]
+fn almalinux_rpm_matching_on_mirror_records() {
+    let Some(m) = mirror() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("alma.sqlite");
+    let summary = rt()
+        .block_on(vulndb::build::build(
+            &opts(SourceSpec::Dir(m), &["AlmaLinux"]),
+            &out,
+        ))
+        .unwrap();
+    assert!(summary.advisories > 5_000, "{}", summary.advisories);
+    let db = VulnDb::open(&out).unwrap();
+    let rpm = |name: &str, version: &str| Package {
+        id: format!("rpm:{name}@{version}"),
+        name: name.into(),
+        version: version.into(),
+        kind: PackageType::Rpm,
+        source_name: Some("openssl".into()),
+        ..Default::default()
+    };
+    let inv = |version: &str| Inventory {
+        distro: Some(Distro {
+            id: "almalinux".into(),
+            version_id: "9.0".into(),
+            id_like: vec!["rhel".into(), "centos".into(), "fedora".into()],
+            ..Default::default()
+        }),
+        packages: vec![rpm("openssl-libs", version)],
+        ..Default::default()
+    };
+    // ALSA-2022:7288 (Important: openssl security update): openssl-libs fixed in
+    // 1:3.0.1-43.el9_0 on AlmaLinux 9.
+    let before = matcher::run(&inv("1:3.0.1-41.el9_0"), &db, &MatchOptions::default()).unwrap();
+    let f = before
+        .iter()
+        .find(|x| x.vulnerability.id == "ALSA-2022:7288")
+        .expect("ALSA-2022:7288 matches openssl-libs 1:3.0.1-41.el9_0");
+    assert_eq!(f.fixed_in, vec!["1:3.0.1-43.el9_0".to_string()]);
+    assert_eq!(f.details[0].ecosystem, "AlmaLinux:9");
+    assert_eq!(f.details[0].scheme, "rpm");
+    assert_eq!(
+        (
+            f.vulnerability.severity,
+            f.vulnerability.severity_source.as_str()
+        ),
+        (tollgate::types::Severity::High, "almalinux"),
+        "Red Hat's `Important` from the errata summary"
+    );
+    let at_fix = matcher::run(&inv("1:3.0.1-43.el9_0"), &db, &MatchOptions::default()).unwrap();
+    assert!(
+        !at_fix
+            .iter()
+            .any(|x| x.vulnerability.id == "ALSA-2022:7288")
+    );
+    // Epoch decides: without the epoch the installed version is older than any `1:` fix.
+    let no_epoch = matcher::run(&inv("3.0.7-1.el9"), &db, &MatchOptions::default()).unwrap();
+    assert!(
+        no_epoch
+            .iter()
+            .any(|x| x.vulnerability.id == "ALSA-2022:7288")
+    );
+    // Same package on AlmaLinux 8: other ecosystem, other advisories.
+    let mut el8 = inv("1:1.1.1k-5.el8_5");
+    el8.distro.as_mut().unwrap().version_id = "8.9".into();
+    let m8 = matcher::run(&el8, &db, &MatchOptions::default()).unwrap();
+    assert!(!m8.is_empty());
+    assert!(
+        m8.iter()
+            .all(|x| x.details.iter().all(|d| d.ecosystem == "AlmaLinux:8"))
+    );
+    assert!(!m8.iter().any(|x| x.vulnerability.id == "ALSA-2022:7288"));
+}
+
+#[test]
+fn rocky_and_red_hat_ecosystems_from_fixture_records() {
+    // The shared mirror has no Rocky Linux or Red Hat data; these records follow the OSV
+    // ecosystem strings those sources publish (`Rocky Linux:9`,
+    // `Red Hat:enterprise_linux:9::<repo>`).
+    let rlsa = br#"{"id":"RLSA-2024:0001","modified":"2024-01-02T00:00:00Z","summary":"Moderate: curl security update","related":["CVE-2023-0001"],
+      "affected":[{"package":{"ecosystem":"Rocky Linux:9","name":"libcurl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"7.76.1-26.el9_3.2"}]}]}]}"#;
+    let rhsa = br#"{"id":"RHSA-2024:0002","modified":"2024-01-02T00:00:00Z","summary":"Important: curl security update","upstream":["CVE-2023-0001"],
+      "affected":[{"package":{"ecosystem":"Red Hat:enterprise_linux:9::baseos","name":"curl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"0:7.76.1-26.el9_3.2"}]}]},
+                  {"package":{"ecosystem":"Red Hat:enterprise_linux:9::appstream","name":"curl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"0:7.76.1-26.el9_3.2"}]}]}]}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rpm.sqlite");
+    vulndb::build::build_from_records(
+        "fixtures",
+        &[
+            ("RLSA-2024:0001.json", rlsa.as_slice()),
+            ("RHSA-2024:0002.json", rhsa.as_slice()),
+        ],
+        &out,
+    )
+    .unwrap();
+    let db = VulnDb::open(&out).unwrap();
+    let libcurl = |version: &str| Package {
+        id: format!("rpm:libcurl@{version}"),
+        name: "libcurl".into(),
+        version: version.into(),
+        kind: PackageType::Rpm,
+        source_name: Some("curl".into()),
+        ..Default::default()
+    };
+    let scan = |id: &str, version: &str| {
+        let inv = Inventory {
+            distro: Some(Distro {
+                id: id.into(),
+                version_id: "9.3".into(),
+                ..Default::default()
+            }),
+            packages: vec![libcurl(version)],
+            ..Default::default()
+        };
+        matcher::run(&inv, &db, &MatchOptions::default()).unwrap()
+    };
+    let rocky = scan("rocky", "7.76.1-26.el9_3.1");
+    assert_eq!(rocky.len(), 1, "{rocky:?}");
+    assert_eq!(rocky[0].vulnerability.id, "RLSA-2024:0001");
+    assert_eq!(
+        rocky[0].vulnerability.severity,
+        tollgate::types::Severity::Medium
+    );
+    assert!(scan("rocky", "7.76.1-26.el9_3.2").is_empty());
+    // RHEL: found through the source rpm name in both repository streams; one finding.
+    let rhel = scan("rhel", "7.76.1-26.el9_3.1");
+    assert_eq!(rhel.len(), 1, "{rhel:?}");
+    assert_eq!(rhel[0].vulnerability.id, "CVE-2023-0001");
+    assert!(
+        rhel[0]
+            .vulnerability
+            .aliases
+            .contains(&"RHSA-2024:0002".to_string())
+    );
+    assert_eq!(
+        rhel[0].vulnerability.severity,
+        tollgate::types::Severity::High
+    );
+    assert_eq!(rhel[0].fixed_in, vec!["0:7.76.1-26.el9_3.2".to_string()]);
+    assert!(
+        scan("rhel", "7.76.1-26.el9_3.2").is_empty(),
+        "an explicit 0: epoch equals no epoch"
+    );
+    assert!(scan("centos", "7.76.1-26.el9_3.1").is_empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // The example advisory set and the example image's packages.
 
@@ -410,6 +616,17 @@ fn example_db_finds_the_example_image_findings() {
     for bin in ["openssl", "libssl3"] {
         let o = ids_for(&m, bin);
         assert!(has(&o, "CVE-2024-5535"), "{bin} via source package openssl");
+        assert!(has(&o, "CVE-2024-6119"), "{bin}: DSA-5764-1");
+        let dsa_cves: Vec<&str> = o
+            .iter()
+            .filter(|x| x.vulnerability.aliases.iter().any(|a| a == "DSA-5764-1"))
+            .map(|x| x.vulnerability.id.as_str())
+            .collect();
+        assert_eq!(
+            dsa_cves,
+            vec!["CVE-2024-6119"],
+            "DSA-5764-1 fixed CVE-2024-6119 only (CVE-2024-5535 came with 3.0.14-1~deb12u1)"
+        );
         assert!(
             !has(&o, "CVE-2023-5363"),
             "{bin}: fixed at the installed version"
@@ -420,6 +637,7 @@ fn example_db_finds_the_example_image_findings() {
         "epoch 1: compares above the 1:1.2.11 fix"
     );
     assert!(ids_for(&m, "bash").is_empty());
+    assert_eq!(m.len(), 13, "the README quickstart's 13 findings");
     for (name, id) in [
         ("PyYAML", "CVE-2020-14343"),
         ("requests", "CVE-2018-18074"),

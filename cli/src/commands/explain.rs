@@ -101,6 +101,12 @@ pub(crate) async fn run(args: ExplainArgs, _global: &GlobalArgs) -> Result<Outco
         if let Some(w) = &a.withdrawn {
             writeln!(out, "  WITHDRAWN {w}: never matched").into_diagnostic()?;
         }
+        for s in &a.severity {
+            writeln!(out, "  severity: {s}").into_diagnostic()?;
+        }
+        for s in &a.severity_from {
+            writeln!(out, "  severity (borrowed): {s}").into_diagnostic()?;
+        }
         for entry in &a.entries {
             writeln!(out, "  {} {}", entry.ecosystem, entry.name).into_diagnostic()?;
             for r in &entry.ranges {

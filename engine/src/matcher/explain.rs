@@ -38,6 +38,13 @@ pub struct AdvisoryExplained {
     /// Set when withdrawn (never matched).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub withdrawn: Option<String>,
+    /// Its own severity entries, readable (`CVSS_V3 CVSS:3.1/… (base 7.8)`, `label HIGH`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severity: Vec<String>,
+    /// Severities borrowed at DB build time from sibling records of the same CVE, readable
+    /// (`CVE-2023-4911: CVSS_V3 CVSS:3.1/… (base 7.8) from UBUNTU-CVE-2023-4911`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severity_from: Vec<String>,
     /// Its affected entries.
     pub entries: Vec<EntryExplained>,
 }
@@ -70,6 +77,33 @@ pub struct PackageVerdict {
     pub affected: bool,
     /// Why.
     pub reason: String,
+}
+
+/// `TYPE vector (base x.y)` for a CVSS entry, `TYPE word` otherwise.
+fn describe_severity(kind: &str, score: &str) -> String {
+    match crate::types::cvss::Cvss::parse(score.trim()) {
+        Ok(c) => format!("{kind} {score} (base {:.1})", c.base_score),
+        Err(_) => format!("{kind} {score}"),
+    }
+}
+
+fn own_severity(r: &crate::vulndb::osv::Record) -> Vec<String> {
+    let mut out: Vec<String> = r
+        .severity
+        .iter()
+        .chain(r.affected.iter().flat_map(|a| a.severity.iter()))
+        .map(|e| describe_severity(&e.kind, &e.score))
+        .collect();
+    if let Some(w) = r
+        .database_specific
+        .as_ref()
+        .and_then(|d| d.get("severity"))
+        .and_then(|v| v.as_str())
+    {
+        out.push(format!("label {w}"));
+    }
+    out.dedup();
+    out
 }
 
 fn events(r: &crate::vulndb::osv::Range) -> Vec<RangeEvent> {
@@ -113,6 +147,19 @@ pub fn explain(
             aliases: r.aliases.iter().chain(r.upstream.iter()).cloned().collect(),
             summary: r.summary.clone().unwrap_or_default(),
             withdrawn: r.withdrawn.clone(),
+            severity: own_severity(&r),
+            severity_from: r
+                .severity_from
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{}: {} from {}",
+                        b.cve,
+                        describe_severity(&b.kind, &b.score),
+                        b.from
+                    )
+                })
+                .collect(),
             entries: Vec::new(),
         };
         for entry in &r.affected {

@@ -182,7 +182,10 @@ fn build_match(
             entry: &h.entry,
         })
         .collect();
-    let assessment = severity::assess(&sources, pkg.kind.is_os());
+    let ids: Vec<&str> = std::iter::once(group.id.as_str())
+        .chain(group.aliases.iter().map(String::as_str))
+        .collect();
+    let assessment = severity::assess(&sources, pkg.kind.is_os(), &ids);
     // Summary: prefer a record that describes the issue over a distro "pkg - security update".
     let summary = members
         .iter()
@@ -244,6 +247,7 @@ fn build_match(
             aliases: group.aliases.clone(),
             severity: assessment.severity,
             severity_source: assessment.source,
+            severity_via: assessment.via,
             cvss: assessment.cvss,
             summary,
             description,

@@ -48,6 +48,10 @@ pub struct Vulnerability {
     /// Where `severity` came from (`cvss-v3.1`, `debian`, `ghsa`, …).
     #[serde(default)]
     pub severity_source: String,
+    /// Set when the severity was borrowed from a sibling record of the same CVE because the
+    /// matching advisories carry none (Debian DSA/DLA): that record's id (`UBUNTU-CVE-…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_via: Option<String>,
     /// Published CVSS scores.
     #[serde(default)]
     pub cvss: Vec<Cvss>,

@@ -3,10 +3,12 @@
 //! advisories spell it, version to compare, and version scheme. One unit struct per kind of
 //! package, listed once in [`MATCHERS`].
 //!
-//! Does not read the DB or compare versions. Invariants: OS packages are queried by their SOURCE
-//! package name and version (dpkg `Source:`, apk origin), because distro advisories are keyed
-//! that way; language packages by their ecosystem's name (normalised later by
-//! `vulndb::name_key`).
+//! Does not read the DB or compare versions. Invariants: Debian/Ubuntu/Alpine packages are
+//! queried by their SOURCE package name and version (dpkg `Source:`, apk origin), because those
+//! advisories are keyed that way; RPM packages by their binary name and `[epoch:]version-release`
+//! (AlmaLinux `AlmaLinux:<major>`, Rocky `Rocky Linux:<major>`, RHEL every
+//! `Red Hat:enterprise_linux:<major>::<repo>` stream in the DB, also by source rpm name);
+//! language packages by their ecosystem's name (normalised later by `vulndb::name_key`).
 
 use crate::catalog::{Distro, Package, PackageType};
 use crate::version::Scheme;
@@ -111,8 +113,33 @@ pub fn distro_ecosystems(d: &Distro, db_ecosystems: &[String]) -> Vec<String> {
         out.push(format!("AlmaLinux:{major}"));
     } else if id == "rocky" && !major.is_empty() {
         out.push(format!("Rocky Linux:{major}"));
+    } else if id == "rhel" && !major.is_empty() {
+        out.extend(red_hat_ecosystems(&major, db_ecosystems));
     }
     out
+}
+
+/// Red Hat's OSV ecosystems are per product stream and repository
+/// (`Red Hat:enterprise_linux:9::baseos`, `Red Hat:enterprise_linux:9::appstream`, …) and an
+/// image does not record which repository a package came from, so every
+/// `Red Hat:enterprise_linux:<major>` stream present in the DB is queried (the same advisory
+/// found in two streams is one finding after merging). EUS/AUS/E4S streams
+/// (`Red Hat:rhel_eus:9.2::…`) are for hosts pinned to a minor release and are not queried.
+/// With no Red Hat data in the DB the two main repositories are named, so `explain` can say
+/// what it looked for.
+fn red_hat_ecosystems(major: &str, db_ecosystems: &[String]) -> Vec<String> {
+    let exact = format!("Red Hat:enterprise_linux:{major}");
+    let prefix = format!("{exact}::");
+    let found: Vec<String> = db_ecosystems
+        .iter()
+        .filter(|e| **e == exact || e.starts_with(&prefix))
+        .cloned()
+        .collect();
+    if found.is_empty() {
+        vec![format!("{prefix}baseos"), format!("{prefix}appstream")]
+    } else {
+        found
+    }
 }
 
 impl Matcher for DistroSourceMatcher {
@@ -133,28 +160,39 @@ impl Matcher for DistroSourceMatcher {
             (None, None) => Vec::new(),
         };
         // Debian/Ubuntu/Alpine advisories name source packages; RPM distros (AlmaLinux, Rocky)
-        // name binary packages.
-        let (name, version) = if pkg.kind == PackageType::Rpm {
-            (pkg.name.clone(), pkg.version.clone())
-        } else {
-            (
-                pkg.source_name.clone().unwrap_or_else(|| pkg.name.clone()),
-                pkg.source_version
-                    .clone()
-                    .unwrap_or_else(|| pkg.version.clone()),
-            )
-        };
-        ecosystems
+        // name binary packages. Red Hat's records are looked up under the binary name and, when
+        // it differs, the source rpm's name too (an advisory found both ways is one finding).
+        let source = (
+            pkg.source_name.clone().unwrap_or_else(|| pkg.name.clone()),
+            pkg.source_version
+                .clone()
+                .unwrap_or_else(|| pkg.version.clone()),
+        );
+        let mut out = Vec::new();
+        for ecosystem in ecosystems
             .into_iter()
             .filter(|e| Scheme::for_ecosystem(e) == Some(scheme))
-            .map(|ecosystem| Query {
-                matcher: self.id(),
-                ecosystem,
-                name: name.clone(),
-                version: version.clone(),
-                scheme,
-            })
-            .collect()
+        {
+            let mut keys = Vec::new();
+            if pkg.kind == PackageType::Rpm {
+                keys.push((pkg.name.clone(), pkg.version.clone()));
+                if ecosystem.starts_with("Red Hat:") && source.0 != pkg.name {
+                    keys.push(source.clone());
+                }
+            } else {
+                keys.push(source.clone());
+            }
+            for (name, version) in keys {
+                out.push(Query {
+                    matcher: self.id(),
+                    ecosystem: ecosystem.clone(),
+                    name,
+                    version,
+                    scheme,
+                });
+            }
+        }
+        out
     }
 }
 
@@ -219,6 +257,7 @@ impl Matcher for LanguageMatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn deb(name: &str, version: &str, src: Option<(&str, Option<&str>)>) -> Package {
         Package {
@@ -295,6 +334,76 @@ mod tests {
         assert_eq!(
             distro_ecosystems(&ubuntu, &["Ubuntu:22.04:LTS".to_string()]),
             vec!["Ubuntu:22.04:LTS".to_string()]
+        );
+    }
+
+    #[test]
+    fn rpm_distro_queries() {
+        let rpm = Package {
+            name: "openssl-libs".into(),
+            version: "1:3.0.1-41.el9_0".into(),
+            kind: PackageType::Rpm,
+            source_name: Some("openssl".into()),
+            ..Default::default()
+        };
+        let distro = |id: &str, v: &str| Distro {
+            id: id.into(),
+            version_id: v.into(),
+            id_like: vec!["rhel".into(), "fedora".into()],
+            ..Default::default()
+        };
+        let keys = |d: &Distro, db: &[String]| -> Vec<(String, String, String)> {
+            DistroSourceMatcher
+                .queries(
+                    &rpm,
+                    &Env {
+                        distro: Some(d),
+                        distro_override: None,
+                        db_ecosystems: db,
+                    },
+                )
+                .into_iter()
+                .map(|q| (q.ecosystem, q.name, q.version))
+                .collect()
+        };
+        let alma = distro("almalinux", "9.3");
+        assert_eq!(
+            keys(&alma, &[]),
+            vec![(
+                "AlmaLinux:9".to_string(),
+                "openssl-libs".to_string(),
+                "1:3.0.1-41.el9_0".to_string()
+            )],
+            "AlmaLinux: binary name, epoch kept"
+        );
+        assert_eq!(keys(&distro("rocky", "8.9"), &[])[0].0, "Rocky Linux:8");
+        let db = vec![
+            "Red Hat:enterprise_linux:9::appstream".to_string(),
+            "Red Hat:enterprise_linux:9::baseos".to_string(),
+            "Red Hat:enterprise_linux:8::baseos".to_string(),
+            "Red Hat:rhel_eus:9.2::baseos".to_string(),
+        ];
+        let rh = keys(&distro("rhel", "9.4"), &db);
+        let ecos: BTreeSet<&str> = rh.iter().map(|k| k.0.as_str()).collect();
+        assert_eq!(
+            ecos,
+            BTreeSet::from([
+                "Red Hat:enterprise_linux:9::appstream",
+                "Red Hat:enterprise_linux:9::baseos"
+            ])
+        );
+        assert!(
+            rh.iter().any(|k| k.1 == "openssl") && rh.iter().any(|k| k.1 == "openssl-libs"),
+            "Red Hat: binary and source names: {rh:?}"
+        );
+        assert_eq!(
+            keys(&distro("rhel", "8"), &[]).len(),
+            4,
+            "no Red Hat data: baseos + appstream, two names each"
+        );
+        assert!(
+            keys(&distro("centos", "7"), &db).is_empty(),
+            "no OSV data for CentOS"
         );
     }
 

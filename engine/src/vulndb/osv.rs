@@ -166,6 +166,32 @@ pub struct Record {
     /// Free-form data of the home database (GHSA `severity`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_specific: Option<serde_json::Value>,
+    /// Severities this record takes from sibling records of the same CVE, filled in at DB build
+    /// time (`vulndb::build::siblings`) for records that carry none of their own (Debian DSA,
+    /// DLA and DEBIAN-CVE records). Not an OSV field: [`parse_and_validate`] empties it, so
+    /// input can never claim one.
+    #[serde(
+        default,
+        rename = "x_tollgate_severity_from",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub severity_from: Vec<InheritedSeverity>,
+}
+
+/// A severity borrowed from another record that names the same CVE (see
+/// [`Record::severity_from`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InheritedSeverity {
+    /// The CVE both records name.
+    pub cve: String,
+    /// The id of the record that gave the severity (`GHSA-…`, `UBUNTU-CVE-…`, `PYSEC-…`).
+    pub from: String,
+    /// `CVSS_V3`, `CVSS_V4`, `CVSS_V2` (then `score` is the vector) or `LABEL` (then `score` is
+    /// the sibling's `database_specific.severity` word, e.g. `HIGH`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The vector or the word.
+    pub score: String,
 }
 
 /// `{type, score}`: a CVSS vector or a vendor rating.
@@ -354,8 +380,9 @@ pub fn parse_and_validate(
             None => return Err(violation(format!("/{key}"), "required field is missing")),
         }
     }
-    let record: Record =
+    let mut record: Record =
         serde_json::from_value(value).map_err(|e| violation("", format!("wrong shape: {e}")))?;
+    record.severity_from.clear();
     validate(&record)?;
     if let Some(expected) = expected_id
         && expected != record.id

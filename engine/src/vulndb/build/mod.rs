@@ -11,6 +11,7 @@
 
 pub mod enrich;
 pub mod fetch;
+mod siblings;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -108,6 +109,10 @@ pub struct BuildSummary {
     pub kev: u64,
     /// EPSS rows loaded.
     pub epss: u64,
+    /// Records without a severity of their own that borrowed one from a sibling record of the
+    /// same CVE (see `siblings`).
+    #[serde(default)]
+    pub severity_borrowed: u64,
     /// The content checksum.
     pub checksum: String,
     /// File size in bytes.
@@ -217,6 +222,7 @@ struct DbWriter {
     skipped: Vec<SkippedRecord>,
     kev: u64,
     epss: u64,
+    siblings: siblings::Siblings,
 }
 
 fn sql<'a>(path: &'a Path, action: &'static str) -> impl Fn(rusqlite::Error) -> DbError + use<'a> {
@@ -263,6 +269,7 @@ impl DbWriter {
             skipped: Vec::new(),
             kev: 0,
             epss: 0,
+            siblings: siblings::Siblings::default(),
         })
     }
 
@@ -435,6 +442,7 @@ impl DbWriter {
             al.execute(params![a.id(), rowid, "related"])
                 .map_err(sql(&tmp, "inserting an alias"))?;
         }
+        self.siblings.observe(rowid, record);
         self.seen
             .insert(record.id.clone(), (rowid, record.modified.clone()));
         Ok(())
@@ -515,9 +523,13 @@ impl DbWriter {
             kev,
             epss,
             _guard,
+            siblings,
             ..
         } = self;
         let result = (|| -> Result<BuildSummary, DbError> {
+            let severity_borrowed = siblings
+                .apply(&conn)
+                .map_err(sql(&tmp, "borrowing severities"))?;
             conn.execute_batch(schema::INDEXES)
                 .map_err(sql(&tmp, "creating indexes"))?;
             let advisories: i64 = conn
@@ -564,6 +576,7 @@ impl DbWriter {
                 advisories: advisories as u64,
                 kev,
                 epss,
+                severity_borrowed,
                 checksum,
                 size: 0,
             })
