@@ -23,6 +23,7 @@ macro_rules! embed {
 /// The advisory set shipped in the repo, `(file name, OSV JSON)`.
 pub const EXAMPLE_ADVISORIES: &[(&str, &[u8])] = embed![
     "DEBIAN-CVE-2022-37434.json",
+    "DEBIAN-CVE-2024-5535.json",
     "DSA-5514-1.json",
     "DSA-5532-1.json",
     "DSA-5611-1.json",
