@@ -62,6 +62,10 @@ pub const GITHUB_LIMITS: SarifLimits = SarifLimits {
     max_description_chars: 1024,
 };
 
+/// Logs with more results than this (GitHub displays only the top 5,000) are written compact
+/// instead of pretty-printed.
+pub(crate) const PRETTY_MAX_RESULTS: usize = 5_000;
+
 /// The `sarif` adapter.
 pub(crate) struct Sarif;
 
@@ -80,12 +84,8 @@ impl Adapter for Sarif {
         cx: &RenderCx<'_>,
         out: &mut dyn Write,
     ) -> Result<(), ReportError> {
-        let log = build(analysis, cx.options, &GITHUB_LIMITS)?;
-        serde_json::to_writer_pretty(&mut *out, &log).map_err(|source| ReportError::Json {
-            format: "sarif",
-            source,
-        })?;
-        out.write_all(b"\n").map_err(|source| ReportError::Render {
+        let bytes = render(analysis, cx.options, &GITHUB_LIMITS)?;
+        out.write_all(&bytes).map_err(|source| ReportError::Render {
             format: "sarif",
             source,
         })
@@ -100,12 +100,26 @@ struct Pending {
     result: sarif::Result,
 }
 
-/// Builds the SARIF log within `limits`.
+/// Builds the SARIF log within `limits`, as a JSON value (tests).
+#[cfg(test)]
 pub(crate) fn build(
     analysis: &Analysis,
     opts: &ReportOptions,
     limits: &SarifLimits,
 ) -> Result<serde_json::Value, ReportError> {
+    let bytes = render(analysis, opts, limits)?;
+    serde_json::from_slice(&bytes).map_err(|source| ReportError::Json {
+        format: "sarif",
+        source,
+    })
+}
+
+/// Renders the SARIF log within `limits`: pretty JSON plus a final newline.
+pub(crate) fn render(
+    analysis: &Analysis,
+    opts: &ReportOptions,
+    limits: &SarifLimits,
+) -> Result<Vec<u8>, ReportError> {
     let id = ImageIdentity::of(analysis);
     let dockerfile = match &opts.dockerfile {
         Some(path) => {
@@ -212,6 +226,12 @@ pub(crate) fn build(
 
     // Policy hits.
     if let Some(eval) = &analysis.evaluation {
+        // First package of each name, looked up once per hit.
+        let mut by_name: std::collections::HashMap<&str, &crate::catalog::Package> =
+            std::collections::HashMap::new();
+        for p in &analysis.inventory.packages {
+            by_name.entry(p.name.as_str()).or_insert(p);
+        }
         for h in &eval.hits {
             if h.allowlisted.is_some() && !opts.show_suppressed {
                 continue;
@@ -229,7 +249,7 @@ pub(crate) fn build(
             let package = h
                 .package
                 .as_deref()
-                .and_then(|name| analysis.inventory.packages.iter().find(|p| p.name == name));
+                .and_then(|name| by_name.get(name).copied());
             let (layer, path, layer_digest) = match package.and_then(|p| p.locations.first()) {
                 Some(loc) => (
                     Some(loc.layer_index),
@@ -324,6 +344,7 @@ pub(crate) fn build(
             limits.max_rules
         ));
     }
+    rules.retain(|id, _| kept_rules.contains(id));
 
     let category = opts
         .sarif_category
@@ -339,24 +360,40 @@ pub(crate) fn build(
         });
     let category = category.trim_end_matches('/').to_string();
 
-    // Size limit: halve the tail until the gzip fits.
+    // Size limit: halve the tail until the gzip fits. The log is assembled by moving results
+    // and rules into it (no copies) and serialised once per attempt; a retry takes them back.
     let mut keep = pending.len();
+    let mut results: Vec<(String, sarif::Result)> =
+        pending.into_iter().map(|p| (p.rule_id, p.result)).collect();
     loop {
+        results.truncate(keep);
         let log = assemble(
             analysis,
             &id,
             &category,
-            &rules,
-            &pending[..keep],
+            &mut rules,
+            std::mem::take(&mut results),
             &notes,
             total_results,
-        )?;
-        let size = gzip_len(&log)?;
+        );
+        // Pretty for logs a person may read; compact above GitHub's display limit, where
+        // indentation only costs time and upload size.
+        let written = if keep <= PRETTY_MAX_RESULTS {
+            serde_json::to_vec_pretty(&log)
+        } else {
+            serde_json::to_vec(&log)
+        };
+        let mut bytes = written.map_err(|source| ReportError::Json {
+            format: "sarif",
+            source,
+        })?;
+        bytes.push(b'\n');
+        let size = gzip_len_at_most(&bytes, limits.max_gzip_bytes)?;
         if size <= limits.max_gzip_bytes {
             for n in &notes {
                 tracing::warn!("SARIF truncated: {n}");
             }
-            return Ok(log);
+            return Ok(bytes);
         }
         if keep == 0 {
             return Err(ReportError::SarifLimits {
@@ -366,6 +403,7 @@ pub(crate) fn build(
                 ),
             });
         }
+        (rules, results) = disassemble(log);
         let new_keep = keep / 2;
         notes.retain(|n| !n.starts_with("kept the first"));
         notes.push(format!(
@@ -376,37 +414,62 @@ pub(crate) fn build(
     }
 }
 
+/// Takes the rules and results back out of a log made by [`assemble`].
+fn disassemble(
+    log: sarif::Sarif,
+) -> (
+    BTreeMap<String, sarif::ReportingDescriptor>,
+    Vec<(String, sarif::Result)>,
+) {
+    let mut rules = BTreeMap::new();
+    let mut results = Vec::new();
+    for run in log.runs {
+        for rule in run.tool.driver.rules.unwrap_or_default() {
+            rules.insert(rule.id.clone(), rule);
+        }
+        for r in run.results.unwrap_or_default() {
+            results.push((r.rule_id.clone().unwrap_or_default(), r));
+        }
+    }
+    (rules, results)
+}
+
+/// Builds the log from `results` (moved in, most important first) and the rules they reference
+/// (moved out of `all_rules`; [`disassemble`] gives them back).
 fn assemble(
     analysis: &Analysis,
     id: &ImageIdentity,
     category: &str,
-    all_rules: &BTreeMap<String, sarif::ReportingDescriptor>,
-    pending: &[Pending],
+    all_rules: &mut BTreeMap<String, sarif::ReportingDescriptor>,
+    results: Vec<(String, sarif::Result)>,
     notes: &[String],
     total_results: usize,
-) -> Result<serde_json::Value, ReportError> {
+) -> sarif::Sarif {
     // Rules sorted by id, so ruleIndex is stable for a given analysis.
-    let order: Vec<&str> = pending
+    let order: Vec<String> = results
         .iter()
-        .map(|p| p.rule_id.as_str())
+        .map(|(rule, _)| rule.as_str())
         .collect::<std::collections::BTreeSet<&str>>()
         .into_iter()
+        .map(str::to_string)
         .collect();
-    let index: BTreeMap<&str, usize> = order.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-    let rules: Vec<sarif::ReportingDescriptor> = order
+    let index: std::collections::HashMap<&str, usize> = order
         .iter()
-        .filter_map(|r| all_rules.get(*r).cloned())
+        .enumerate()
+        .map(|(i, r)| (r.as_str(), i))
         .collect();
-    let results: Vec<sarif::Result> = pending
-        .iter()
-        .map(|p| {
-            let mut r = p.result.clone();
+    let kept = results.len();
+    let results: Vec<sarif::Result> = results
+        .into_iter()
+        .map(|(rule, mut r)| {
             r.rule_index = index
-                .get(p.rule_id.as_str())
+                .get(rule.as_str())
                 .and_then(|i| i64::try_from(*i).ok());
             r
         })
         .collect();
+    let rules: Vec<sarif::ReportingDescriptor> =
+        order.iter().filter_map(|r| all_rules.remove(r)).collect();
     let tool_version = analysis.tool.version.clone();
     let mut driver = sarif::ToolComponent::builder()
         .name("Tollgate")
@@ -469,7 +532,7 @@ fn assemble(
     if !notes.is_empty() {
         run_props["tollgate-truncated"] = json!({
             "results-total": total_results,
-            "results-kept": pending.len(),
+            "results-kept": kept,
             "reasons": notes,
         });
     }
@@ -485,24 +548,27 @@ fn assemble(
         .column_kind(json!("utf16CodeUnits"))
         .properties(bag(run_props))
         .build();
-    let log = sarif::Sarif::builder()
+    sarif::Sarif::builder()
         .schema("https://json.schemastore.org/sarif-2.1.0.json")
         .version(json!("2.1.0"))
         .runs(vec![run])
-        .build();
-    serde_json::to_value(&log).map_err(|source| ReportError::Json {
-        format: "sarif",
-        source,
-    })
+        .build()
 }
 
-fn gzip_len(value: &serde_json::Value) -> Result<usize, ReportError> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    serde_json::to_writer_pretty(&mut enc, value).map_err(|source| ReportError::Json {
-        format: "sarif",
-        source,
-    })?;
-    enc.finish()
+/// An upper bound of the gzip-compressed size of `bytes`. Below the limit whatever the
+/// compression (zlib's `deflateBound` plus the gzip wrapper) the data is not compressed at all;
+/// otherwise it is compressed in one call at the default level — a slight overestimate of
+/// what `upload-sarif` (best level) sends, so the check errs on the safe side.
+fn gzip_len_at_most(bytes: &[u8], limit: usize) -> Result<usize, ReportError> {
+    let n = bytes.len();
+    let bound = n + (n >> 12) + (n >> 14) + (n >> 25) + 13 + 18;
+    if bound <= limit {
+        return Ok(bound);
+    }
+    let mut enc =
+        flate2::write::GzEncoder::new(Vec::with_capacity(n / 8), flate2::Compression::default());
+    enc.write_all(bytes)
+        .and_then(|()| enc.finish())
         .map(|b| b.len())
         .map_err(|source| ReportError::Render {
             format: "sarif",
