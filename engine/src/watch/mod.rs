@@ -6,13 +6,14 @@
 //! ```text
 //! config   .tollgate.yaml `notifications:` → WatchConfig (channels, filters, delivery settings)
 //! rescan   every stored analysis × the new DB → findings not in the baseline and not yet known
-//! outbox   known-state + one row per (image, vuln, channel), in one transaction per image
+//! outbox   known-state + one row per (image, vuln, channel), committed in batches of images
 //! deliver  pending rows → channels (webhook, slack, teams, jira, github), backoff, Retry-After
 //! ```
 //!
 //! Main types: [`WatchConfig`], [`Finding`], [`Outbox`], [`DeliveryReport`].
 //! This module does not scan images (the `scan` pipeline records analyses in the store) and
-//! does not match packages itself (it calls `matcher::run`). Delivery is at-least-once with an
+//! does not match packages itself (`rematch` calls `matcher::run` once per distinct package
+//! and reuses the result for every SBOM holding that package). Delivery is at-least-once with an
 //! idempotency key per (image, vulnerability, channel); channel secrets come only from
 //! environment variables and never appear in errors, logs or `--dry-run` output.
 
@@ -22,6 +23,7 @@ pub mod deliver;
 pub mod error;
 pub mod finding;
 pub mod outbox;
+pub mod rematch;
 pub mod rescan;
 pub mod run;
 pub mod stored;

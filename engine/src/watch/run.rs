@@ -4,9 +4,11 @@
 //!
 //! This is watch's own small pipeline: it wires `store` (read through `watch::stored`),
 //! `vulndb`, `matcher` and the watch modules, and nothing else. CPU-bound matching runs on
-//! worker threads, each with its own read-only DB handle; one bounded queue feeds them and one
-//! thread owns the outbox, so memory is flat in the number of stored SBOMs and outbox writes
-//! are never concurrent. Nothing here prints.
+//! worker threads, each with its own read-only DB handle, sharing one bounded cache of matches
+//! per distinct package (`watch::rematch`); one bounded queue feeds them unparsed documents
+//! (workers parse) and one thread owns the outbox, committing images in batches of [`BATCH`],
+//! so memory is flat in the number of stored SBOMs and outbox writes are never concurrent.
+//! Nothing here prints.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -20,9 +22,10 @@ use crate::watch::config::WatchConfig;
 use crate::watch::deliver::{self, DeliveryReport};
 use crate::watch::error::WatchError;
 use crate::watch::finding::{DbRef, Finding};
-use crate::watch::outbox::{ImageState, Outbox, OutboxRow};
+use crate::watch::outbox::{ImageChanges, ImageState, Outbox, OutboxRow};
+use crate::watch::rematch::MatchCache;
 use crate::watch::rescan::{Baseline, Decision, RunContext, decide};
-use crate::watch::stored::{StoredAnalyses, StoredImage, StoredProblem};
+use crate::watch::stored::{RawDocument, StoredAnalyses, StoredImage, StoredProblem};
 
 /// What to watch and how.
 #[derive(Debug, Clone, Default)]
@@ -101,24 +104,37 @@ struct Rematched {
     previous: Option<Vec<Match>>,
 }
 
+/// What one worker thread matches with.
+struct Matching<'a> {
+    db: VulnDb,
+    cache: &'a MatchCache,
+    prev: Option<(VulnDb, &'a MatchCache)>,
+}
+
 fn rematch(
-    stored: StoredImage,
-    db: &VulnDb,
-    prev: Option<&VulnDb>,
+    raw: RawDocument,
+    with: &Matching<'_>,
     opts: &WatchOptions,
 ) -> Result<Rematched, StoredProblem> {
+    let stored = raw.parse()?;
     let problem = |e: crate::matcher::MatchError| StoredProblem {
         row: stored.row,
         image: stored.image.key.clone(),
         reason: format!("re-matching failed: {e}"),
     };
-    let mut current =
-        crate::matcher::run(&stored.inventory, db, &opts.match_options).map_err(problem)?;
+    let mut current = crate::watch::rematch::rematch(
+        &stored.inventory,
+        &with.db,
+        &opts.match_options,
+        with.cache,
+    )
+    .map_err(problem)?;
     crate::matcher::suppress::apply(&mut current, &opts.ignore, &[]);
-    let previous = match prev {
-        Some(p) => {
+    let previous = match &with.prev {
+        Some((p, cache)) => {
             let mut m =
-                crate::matcher::run(&stored.inventory, p, &opts.match_options).map_err(problem)?;
+                crate::watch::rematch::rematch(&stored.inventory, p, &opts.match_options, cache)
+                    .map_err(problem)?;
             crate::matcher::suppress::apply(&mut m, &opts.ignore, &[]);
             Some(m)
         }
@@ -130,6 +146,13 @@ fn rematch(
         previous,
     })
 }
+
+/// Images whose outbox changes are committed together (see [`Outbox::apply_many`]).
+const BATCH: usize = 256;
+
+/// Distinct packages whose matches are cached per DB (see [`MatchCache`]); far more than the
+/// distinct packages of a fleet's images, small enough to stay well under 1 GB.
+const CACHE_PACKAGES: usize = 50_000;
 
 /// Re-matches every stored image and records decisions in `outbox` (or, when `outbox` is
 /// read-only / `None` in dry-run, only collects them). Returns the summary and, for dry-run,
@@ -168,9 +191,13 @@ fn rescan_all(
     let mut summary = WatchSummary::default();
     let mut would_queue: Vec<OutboxRow> = Vec::new();
     let mut fatal: Option<WatchError> = None;
+    let mut batch: Vec<ImageChanges> = Vec::new();
+    let cache = MatchCache::new(CACHE_PACKAGES);
+    let prev_cache = MatchCache::new(CACHE_PACKAGES);
+    let (cache, prev_cache) = (&cache, &prev_cache);
 
     std::thread::scope(|scope| -> Result<(), WatchError> {
-        let (work_tx, work_rx) = mpsc::sync_channel::<StoredImage>(jobs * 4);
+        let (work_tx, work_rx) = mpsc::sync_channel::<RawDocument>(jobs * 4);
         let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
         let (done_tx, done_rx) = mpsc::sync_channel::<Result<Rematched, StoredProblem>>(jobs * 4);
         let mut workers = Vec::new();
@@ -178,10 +205,13 @@ fn rescan_all(
             let work_rx = work_rx.clone();
             let done_tx = done_tx.clone();
             workers.push(scope.spawn(move || -> Result<(), WatchError> {
-                let db = VulnDb::open(&opts.db)?;
-                let prev = match &opts.since_db {
-                    Some(p) => Some(VulnDb::open(p)?),
-                    None => None,
+                let with = Matching {
+                    db: VulnDb::open(&opts.db)?,
+                    cache,
+                    prev: match &opts.since_db {
+                        Some(p) => Some((VulnDb::open(p)?, prev_cache)),
+                        None => None,
+                    },
                 };
                 loop {
                     let next = match work_rx.lock() {
@@ -189,10 +219,7 @@ fn rescan_all(
                         Err(_) => return Ok(()),
                     };
                     let Ok(item) = next else { return Ok(()) };
-                    if done_tx
-                        .send(rematch(item, &db, prev.as_ref(), opts))
-                        .is_err()
-                    {
+                    if done_tx.send(rematch(item, &with, opts)).is_err() {
                         return Ok(());
                     }
                 }
@@ -202,17 +229,18 @@ fn rescan_all(
         // Only the workers hold the queue's receiver now: if they all stop, the reader's
         // next send fails instead of blocking forever.
         drop(work_rx);
-        // The reader: stream documents into the work queue; problems skip the queue.
+        // The reader: stream documents (unparsed: workers parse them) into the work queue;
+        // problems skip the queue.
         let (problem_tx, problem_rx) = mpsc::channel::<StoredProblem>();
         let reader = scope.spawn(move || -> Result<(), WatchError> {
-            stored.for_each_latest(|item| match item {
+            stored.for_each_latest_raw(|item| match item {
                 Ok(s) => work_tx.send(s).is_ok(),
                 Err(p) => problem_tx.send(p).is_ok(),
             })
         });
         // This thread owns the outbox.
         for done in done_rx.iter() {
-            let r = match done {
+            let mut r = match done {
                 Ok(r) => r,
                 Err(p) => {
                     summary.problems.push(p);
@@ -235,7 +263,7 @@ fn rescan_all(
             };
             let baseline = Baseline {
                 scanned: if r.stored.matched_at_scan {
-                    Baseline::ids_of(&r.stored.matches)
+                    std::mem::take(&mut r.stored.scanned_ids)
                 } else {
                     Default::default()
                 },
@@ -257,10 +285,13 @@ fn rescan_all(
             );
             add(&mut summary, &d);
             if write {
-                if let Some(o) = outbox
-                    && let Err(e) = o.apply(&changes)
-                {
-                    fatal = Some(e);
+                if let Some(o) = outbox {
+                    batch.push(changes);
+                    if batch.len() >= BATCH
+                        && let Err(e) = o.apply_many(&std::mem::take(&mut batch))
+                    {
+                        fatal = Some(e);
+                    }
                 }
             } else {
                 for row in changes.enqueue {
@@ -280,6 +311,13 @@ fn rescan_all(
                 }
                 summary.findings.extend(findings);
             }
+        }
+        if let Some(o) = outbox
+            && fatal.is_none()
+            && !batch.is_empty()
+            && let Err(e) = o.apply_many(&std::mem::take(&mut batch))
+        {
+            fatal = Some(e);
         }
         for w in workers {
             match w.join() {

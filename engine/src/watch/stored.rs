@@ -7,15 +7,14 @@
 //! is flat in the number of stored images); a document that does not parse is reported as a
 //! [`StoredProblem`] for that image and the walk continues.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 use serde::Deserialize;
 
-use crate::analysis::DbInfo;
-use crate::catalog::{Distro, Inventory, Package};
+use crate::catalog::{Distro, Inventory, Location, Package, PackageType};
 use crate::image::{Platform, SourceInfo};
-use crate::matcher::Match;
 use crate::watch::error::WatchError;
 use crate::watch::finding::{ImageRef, repository_of};
 
@@ -23,6 +22,47 @@ use crate::watch::finding::{ImageRef, repository_of};
 struct StoredConfig {
     #[serde(default)]
     platform: Platform,
+}
+
+/// A package as a rescan reads it: what the matchers and findings use. The file list (often
+/// most of an OS package's bytes), licenses and cataloger id are skipped while parsing.
+#[derive(Debug, Deserialize)]
+struct StoredPackage {
+    id: String,
+    name: String,
+    version: String,
+    #[serde(rename = "type")]
+    kind: PackageType,
+    #[serde(default)]
+    purl: String,
+    #[serde(default)]
+    locations: Vec<Location>,
+    #[serde(default)]
+    arch: Option<String>,
+    #[serde(default)]
+    source_name: Option<String>,
+    #[serde(default)]
+    source_version: Option<String>,
+    #[serde(default)]
+    metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+impl From<StoredPackage> for Package {
+    fn from(p: StoredPackage) -> Package {
+        Package {
+            id: p.id,
+            name: p.name,
+            version: p.version,
+            kind: p.kind,
+            purl: p.purl,
+            locations: p.locations,
+            arch: p.arch,
+            source_name: p.source_name,
+            source_version: p.source_version,
+            metadata: p.metadata,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,9 +74,27 @@ struct StoredInventory {
     #[serde(default)]
     distro: Option<Distro>,
     #[serde(default)]
-    packages: Vec<Package>,
+    packages: Vec<StoredPackage>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct StoredVuln {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+}
+
+/// A recorded match as the baseline needs it: ids, and whether it was suppressed.
+#[derive(Debug, Deserialize)]
+struct StoredMatch {
+    #[serde(default)]
+    vulnerability: StoredVuln,
+    #[serde(default)]
+    suppressed: Option<serde::de::IgnoredAny>,
+}
+
+/// Only whether the scan had a DB; the DB facts themselves are not needed.
 #[derive(Debug, Deserialize)]
 struct StoredDoc {
     #[serde(default)]
@@ -44,9 +102,9 @@ struct StoredDoc {
     #[serde(default)]
     inventory: StoredInventory,
     #[serde(default)]
-    matches: Vec<Match>,
+    matches: Vec<StoredMatch>,
     #[serde(default)]
-    db: Option<DbInfo>,
+    db: Option<serde::de::IgnoredAny>,
 }
 
 /// One stored image, as much as a rescan needs.
@@ -56,10 +114,11 @@ pub struct StoredImage {
     pub row: i64,
     /// The image as findings name it.
     pub image: ImageRef,
-    /// Distro and packages (the rest of the inventory is left empty).
+    /// Distro and packages (the rest of the inventory is left empty; packages carry no file
+    /// lists, licenses or cataloger ids).
     pub inventory: Inventory,
-    /// Matches recorded at scan time.
-    pub matches: Vec<Match>,
+    /// Ids and aliases of the unsuppressed matches recorded at scan time.
+    pub scanned_ids: HashSet<String>,
     /// True when the scan matched against a DB (so `matches` is a real baseline).
     pub matched_at_scan: bool,
 }
@@ -109,16 +168,26 @@ pub fn parse_document(row: i64, key: String, document: &str) -> Result<StoredIma
     })?;
     let image = image_ref(key, &doc);
     let matched_at_scan = doc.db.is_some() || !doc.matches.is_empty();
+    let mut scanned_ids = HashSet::new();
+    for m in doc.matches.into_iter().filter(|m| m.suppressed.is_none()) {
+        scanned_ids.insert(m.vulnerability.id);
+        scanned_ids.extend(m.vulnerability.aliases);
+    }
     Ok(StoredImage {
         row,
         image,
         inventory: Inventory {
             source: doc.inventory.source,
             distro: doc.inventory.distro,
-            packages: doc.inventory.packages,
+            packages: doc
+                .inventory
+                .packages
+                .into_iter()
+                .map(Package::from)
+                .collect(),
             ..Default::default()
         },
-        matches: doc.matches,
+        scanned_ids,
         matched_at_scan,
     })
 }
@@ -181,6 +250,15 @@ impl StoredAnalyses {
         &self,
         mut each: impl FnMut(Result<StoredImage, StoredProblem>) -> bool,
     ) -> Result<(), WatchError> {
+        self.for_each_latest_raw(|raw| each(raw.and_then(RawDocument::parse)))
+    }
+
+    /// [`Self::for_each_latest`] without parsing, so the caller can parse on other threads.
+    /// A document that is not text arrives as `Err`.
+    pub fn for_each_latest_raw(
+        &self,
+        mut each: impl FnMut(Result<RawDocument, StoredProblem>) -> bool,
+    ) -> Result<(), WatchError> {
         let err = |source| WatchError::StoreRead {
             path: self.path.clone(),
             source,
@@ -197,18 +275,40 @@ impl StoredAnalyses {
         while let Some(row) = rows.next().map_err(err)? {
             let id: i64 = row.get(0).map_err(err)?;
             let key: String = row.get(1).map_err(err)?;
-            let parsed = match row.get_ref(2).map_err(err)?.as_str() {
-                Ok(doc) => parse_document(id, key, doc),
+            let raw = match row.get_ref(2).map_err(err)?.as_str() {
+                Ok(doc) => Ok(RawDocument {
+                    row: id,
+                    key,
+                    text: doc.to_string(),
+                }),
                 Err(e) => Err(StoredProblem {
                     row: id,
                     image: key,
                     reason: format!("analysis document is not text: {e}"),
                 }),
             };
-            if !each(parsed) {
+            if !each(raw) {
                 break;
             }
         }
         Ok(())
+    }
+}
+
+/// One stored analysis document, not parsed yet.
+#[derive(Debug, Clone)]
+pub struct RawDocument {
+    /// Store row id.
+    pub row: i64,
+    /// Image key (digest).
+    pub key: String,
+    /// The analysis JSON.
+    pub text: String,
+}
+
+impl RawDocument {
+    /// Parses it (see [`parse_document`]).
+    pub fn parse(self) -> Result<StoredImage, StoredProblem> {
+        parse_document(self.row, self.key, &self.text)
     }
 }
