@@ -86,3 +86,370 @@ fn sbom_command_writes_cyclonedx_and_spdx_and_reads_them_back() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+// ---- Rust, Ruby, PHP and .NET catalogers on a `dir:` tree -------------------------------
+
+use std::collections::BTreeSet;
+
+const LANG_FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../engine/tests/fixtures/catalog"
+);
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// An ELF64 executable whose `.dep-v0` section holds `json` zlib-compressed, as
+/// `cargo auditable build` embeds it.
+fn auditable_elf(json: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(json.as_bytes()).unwrap();
+    elf_with_dep_section(&z.finish().unwrap())
+}
+
+/// A minimal ELF64 executable with one `.dep-v0` section holding `section` as is.
+fn elf_with_dep_section(section: &[u8]) -> Vec<u8> {
+    let strtab = b"\0.dep-v0\0.shstrtab\0";
+    let data_off = 64u64;
+    let str_off = data_off + section.len() as u64;
+    let sh_off = (str_off + strtab.len() as u64).div_ceil(8) * 8;
+    let mut f = Vec::new();
+    f.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
+    f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    f.extend_from_slice(&0x3eu16.to_le_bytes()); // x86-64
+    f.extend_from_slice(&1u32.to_le_bytes());
+    f.extend_from_slice(&0u64.to_le_bytes()); // entry
+    f.extend_from_slice(&0u64.to_le_bytes()); // phoff
+    f.extend_from_slice(&sh_off.to_le_bytes());
+    f.extend_from_slice(&0u32.to_le_bytes()); // flags
+    for v in [64u16, 56, 0, 64, 3, 2] {
+        // ehsize, phentsize, phnum, shentsize, shnum, shstrndx
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    f.extend_from_slice(section);
+    f.extend_from_slice(strtab);
+    f.resize(sh_off as usize, 0);
+    let mut sh = |name: u32, kind: u32, flags: u64, off: u64, size: u64| {
+        f.extend_from_slice(&name.to_le_bytes());
+        f.extend_from_slice(&kind.to_le_bytes());
+        f.extend_from_slice(&flags.to_le_bytes());
+        f.extend_from_slice(&0u64.to_le_bytes()); // addr
+        f.extend_from_slice(&off.to_le_bytes());
+        f.extend_from_slice(&size.to_le_bytes());
+        f.extend_from_slice(&0u32.to_le_bytes()); // link
+        f.extend_from_slice(&0u32.to_le_bytes()); // info
+        f.extend_from_slice(&1u64.to_le_bytes()); // addralign
+        f.extend_from_slice(&0u64.to_le_bytes()); // entsize
+    };
+    sh(0, 0, 0, 0, 0);
+    sh(1, 1, 2, data_off, section.len() as u64); // .dep-v0, PROGBITS, ALLOC
+    sh(9, 3, 0, str_off, strtab.len() as u64); // .shstrtab, STRTAB
+    f
+}
+
+/// The four ecosystems' fixtures under one root, plus an auditable Rust binary and a broken
+/// one (`usr/local/bin/broken` has a `.dep-v0` section that is not zlib).
+fn lang_tree(root: &std::path::Path) {
+    for eco in ["rust", "ruby", "php", "dotnet"] {
+        copy_tree(
+            &std::path::Path::new(LANG_FIXTURES).join(eco),
+            &root.join(eco),
+        );
+    }
+    let bin = root.join("usr/local/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("auditable-app"),
+        auditable_elf(
+            r#"{"packages":[{"name":"auditable-app","version":"0.3.0","source":"local","dependencies":[1,2],"root":true},{"name":"regex","version":"1.5.4","source":"crates.io"},{"name":"smallvec","version":"1.6.0","source":"crates.io"}]}"#,
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        bin.join("broken"),
+        elf_with_dep_section(b"this is not zlib data"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn sbom_dir_reports_rust_ruby_php_and_dotnet_packages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    lang_tree(&root);
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["sbom", &format!("dir:{}", root.display()), "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = a["inventory"]["packages"].as_array().unwrap();
+    let rows: BTreeSet<(String, String, String)> = packages
+        .iter()
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap_or("").to_string();
+            let path = p["locations"][0]["path"].as_str().unwrap_or("").to_string();
+            (s("purl"), s("found_by"), path)
+        })
+        .collect();
+    let expect = [
+        // Rust: the lock file and the auditable binary.
+        (
+            "pkg:cargo/smallvec@1.6.0",
+            "rust-cargo-lock-cataloger",
+            "/rust/Cargo.lock",
+        ),
+        (
+            "pkg:cargo/time@0.1.43",
+            "rust-cargo-lock-cataloger",
+            "/rust/Cargo.lock",
+        ),
+        (
+            "pkg:cargo/libc@0.2.150",
+            "rust-cargo-lock-cataloger",
+            "/rust/Cargo.lock",
+        ),
+        (
+            "pkg:cargo/fixture-app@0.1.0",
+            "rust-cargo-lock-cataloger",
+            "/rust/Cargo.lock",
+        ),
+        (
+            "pkg:cargo/regex@1.5.4",
+            "cargo-auditable-binary-cataloger",
+            "/usr/local/bin/auditable-app",
+        ),
+        (
+            "pkg:cargo/smallvec@1.6.0",
+            "cargo-auditable-binary-cataloger",
+            "/usr/local/bin/auditable-app",
+        ),
+        (
+            "pkg:cargo/auditable-app@0.3.0",
+            "cargo-auditable-binary-cataloger",
+            "/usr/local/bin/auditable-app",
+        ),
+        // Ruby: installed gemspecs and the Gemfile.lock.
+        (
+            "pkg:gem/rack@2.0.8",
+            "ruby-installed-gemspec-cataloger",
+            "/ruby/usr/local/bundle/specifications/rack-2.0.8.gemspec",
+        ),
+        (
+            "pkg:gem/nokogiri@1.15.4",
+            "ruby-installed-gemspec-cataloger",
+            "/ruby/usr/local/bundle/specifications/nokogiri-1.15.4-x86_64-linux.gemspec",
+        ),
+        (
+            "pkg:gem/rack@2.0.8",
+            "ruby-gemfile-cataloger",
+            "/ruby/app/Gemfile.lock",
+        ),
+        (
+            "pkg:gem/racc@1.7.1",
+            "ruby-gemfile-cataloger",
+            "/ruby/app/Gemfile.lock",
+        ),
+        (
+            "pkg:gem/nokogiri@1.15.4",
+            "ruby-gemfile-cataloger",
+            "/ruby/app/Gemfile.lock",
+        ),
+        // PHP: installed.json and composer.lock (dev packages included).
+        (
+            "pkg:composer/symfony/http-kernel@v4.4.0",
+            "php-composer-installed-cataloger",
+            "/php/var/www/vendor/composer/installed.json",
+        ),
+        (
+            "pkg:composer/psr/log@1.1.4",
+            "php-composer-installed-cataloger",
+            "/php/var/www/vendor/composer/installed.json",
+        ),
+        (
+            "pkg:composer/symfony/http-kernel@v4.4.0",
+            "php-composer-lock-cataloger",
+            "/php/app/composer.lock",
+        ),
+        (
+            "pkg:composer/psr/log@1.1.4",
+            "php-composer-lock-cataloger",
+            "/php/app/composer.lock",
+        ),
+        (
+            "pkg:composer/phpunit/phpunit@9.6.13",
+            "php-composer-lock-cataloger",
+            "/php/app/composer.lock",
+        ),
+        // .NET: deps.json and packages.lock.json.
+        (
+            "pkg:nuget/Newtonsoft.Json@12.0.1",
+            "dotnet-deps-cataloger",
+            "/dotnet/app/bin/FixtureApp.deps.json",
+        ),
+        (
+            "pkg:nuget/Serilog@2.10.0",
+            "dotnet-deps-cataloger",
+            "/dotnet/app/bin/FixtureApp.deps.json",
+        ),
+        (
+            "pkg:nuget/Newtonsoft.Json@12.0.1",
+            "dotnet-packages-lock-cataloger",
+            "/dotnet/src/packages.lock.json",
+        ),
+        (
+            "pkg:nuget/Serilog@2.10.0",
+            "dotnet-packages-lock-cataloger",
+            "/dotnet/src/packages.lock.json",
+        ),
+    ];
+    let expect: BTreeSet<(String, String, String)> = expect
+        .iter()
+        .map(|(a, b, c)| ((*a).to_string(), (*b).to_string(), (*c).to_string()))
+        .collect();
+    assert_eq!(rows, expect, "exactly the fixture packages, nothing else");
+    let gem = packages
+        .iter()
+        .find(|p| p["name"] == "rack" && p["found_by"] == "ruby-installed-gemspec-cataloger")
+        .unwrap();
+    assert_eq!(gem["licenses"], serde_json::json!(["MIT"]));
+    // The broken binary is a problem naming it, the rest of the tree is still cataloged.
+    let problems = a["inventory"]["problems"].as_array().unwrap();
+    assert!(
+        problems.iter().any(|p| p["path"] == "/usr/local/bin/broken"
+            && p["source"] == "cargo-auditable-binary-cataloger"),
+        "{problems:?}"
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+
+    // Lock files are declared sources: `--catalogers -declared` leaves the installed evidence.
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["sbom", &format!("dir:{}", root.display()), "-o", "json"])
+        .arg("--catalogers=-declared")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found_by: BTreeSet<&str> = a["inventory"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["found_by"].as_str())
+        .collect();
+    assert_eq!(
+        found_by,
+        BTreeSet::from([
+            "cargo-auditable-binary-cataloger",
+            "dotnet-deps-cataloger",
+            "php-composer-installed-cataloger",
+            "ruby-installed-gemspec-cataloger",
+        ])
+    );
+}
+
+#[test]
+fn scan_dir_matches_old_crates_gems_composer_and_nuget_packages() {
+    let mirror = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/osv-mirror"
+    ));
+    if !mirror.join("crates.io/all.zip").is_file() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but {} is missing",
+            mirror.display()
+        );
+        eprintln!("skipping: {} not found", mirror.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    lang_tree(&root);
+    let db = tmp.path().join("db.sqlite");
+    let mut build = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    build
+        .args(["db", "build", "--quiet", "--from"])
+        .arg(&mirror)
+        .arg("--out")
+        .arg(&db);
+    for eco in ["crates.io", "RubyGems", "Packagist", "NuGet"] {
+        build.args(["--ecosystem", eco]);
+    }
+    let out = build.env("XDG_CACHE_HOME", tmp.path()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["scan", &format!("dir:{}", root.display()), "-o", "json"])
+        .args(["--no-policy", "--no-store", "--max-db-age", "0", "--db"])
+        .arg(&db)
+        .env("XDG_CACHE_HOME", tmp.path())
+        .env("XDG_DATA_HOME", tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hits: BTreeSet<(String, String)> = a["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| {
+            // The advisory under its primary id and every alias (the DB may prefer the CVE).
+            let purl = m["purl"].as_str().unwrap_or("").to_string();
+            let v = &m["vulnerability"];
+            std::iter::once(&v["id"])
+                .chain(v["aliases"].as_array().into_iter().flatten())
+                .filter_map(Value::as_str)
+                .map(|id| (id.to_string(), purl.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (id, purl) in [
+        ("RUSTSEC-2021-0003", "pkg:cargo/smallvec@1.6.0"),
+        ("RUSTSEC-2020-0071", "pkg:cargo/time@0.1.43"),
+        ("RUSTSEC-2022-0013", "pkg:cargo/regex@1.5.4"),
+        ("GHSA-rqv2-275x-2jq5", "pkg:gem/rack@2.0.8"),
+        (
+            "GHSA-h7vf-5wrv-9fhv",
+            "pkg:composer/symfony/http-kernel@v4.4.0",
+        ),
+        ("GHSA-5crp-9r3c-p9vr", "pkg:nuget/Newtonsoft.Json@12.0.1"),
+    ] {
+        assert!(
+            hits.contains(&(id.to_string(), purl.to_string())),
+            "{id} on {purl} not matched; got {hits:?}"
+        );
+    }
+    // Fixed versions are not matched.
+    assert!(
+        !hits
+            .iter()
+            .any(|(_, p)| p == "pkg:cargo/libc@0.2.150" || p == "pkg:nuget/Serilog@2.10.0"),
+        "{hits:?}"
+    );
+}

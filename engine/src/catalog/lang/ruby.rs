@@ -243,6 +243,15 @@ fn string_literal(s: &str) -> Option<(String, &str)> {
             match (quote, e) {
                 ('"', 'n') => out.push('\n'),
                 ('"', 't') => out.push('\t'),
+                ('"', 'u') => {
+                    let hex: String = (0..4)
+                        .filter_map(|_| chars.next().map(|(_, h)| h))
+                        .collect();
+                    let c = u32::from_str_radix(&hex, 16)
+                        .ok()
+                        .and_then(char::from_u32)?;
+                    out.push(c);
+                }
                 // Single quotes keep a backslash before anything but `'` and `\`.
                 ('\'', c) if c != '\'' && c != '\\' => {
                     out.push('\\');
@@ -453,6 +462,11 @@ end
         assert_eq!(s.licenses, vec!["Ruby", "Ruby", "BSD-2-Clause"]);
         assert_eq!(s.platform.as_deref(), Some("java"));
         assert_eq!(s.summary, None, "interpolated strings are not literals");
+        assert_eq!(
+            literal_values(r#""Nokogiri (\u92F8)""#),
+            vec!["Nokogiri (\u{92F8})"]
+        );
+        assert!(literal_values(r#""bad \uZZ""#).is_empty());
         assert_eq!(
             literal_values(r#""a \"quoted\" name".freeze"#),
             vec![r#"a "quoted" name"#]
