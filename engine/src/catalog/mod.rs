@@ -197,6 +197,7 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
     &lang::npm::YarnLockCataloger,
     &lang::npm::PnpmLockCataloger,
     &lang::go_binary::GoBinaryCataloger,
+    &lang::java::JavaArchiveCataloger,
     &lang::cargo_auditable::CargoAuditableCataloger,
     &lang::rust::CargoLockCataloger,
     &lang::ruby::GemspecCataloger,
@@ -218,6 +219,8 @@ pub struct ArchiveLimits {
     pub max_total_bytes: u64,
     /// Largest uncompressed/compressed ratio of a member over 1 MiB (zip bombs).
     pub max_ratio: u64,
+    /// Most entries one archive's central directory may list (checked before it is parsed).
+    pub max_entries: usize,
 }
 
 impl Default for ArchiveLimits {
@@ -227,6 +230,7 @@ impl Default for ArchiveLimits {
             max_entry_bytes: 64 * 1024 * 1024,
             max_total_bytes: 512 * 1024 * 1024,
             max_ratio: 200,
+            max_entries: 200_000,
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod cargo_auditable;
 pub mod dotnet;
 pub mod go_binary;
+pub mod java;
 pub mod npm;
 pub mod php;
 pub mod python;
