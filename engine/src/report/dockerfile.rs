@@ -187,6 +187,25 @@ fn strip_run_flags(args: &str) -> &str {
     s.trim()
 }
 
+/// `./docker/Dockerfile` → `docker/Dockerfile`; absolute paths under the current directory
+/// become relative to it (GitHub wants repository-relative URIs).
+pub(crate) fn repo_relative(path: &std::path::Path) -> String {
+    let rel = if path.is_absolute() {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| {
+                path.strip_prefix(cwd)
+                    .ok()
+                    .map(std::path::Path::to_path_buf)
+            })
+            .unwrap_or_else(|| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    };
+    let s = rel.to_string_lossy().replace('\\', "/");
+    s.trim_start_matches("./").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -455,6 +455,113 @@ fn gitlab_validates_and_has_what_the_widget_needs() {
     assert_eq!(again["vulnerabilities"], v["vulnerabilities"]);
 }
 
+#[test]
+fn gitlab_remediations_patch_the_dockerfile() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let text = "FROM debian:12\n\
+         RUN apt-get update && apt-get install -y --no-install-recommends curl openssl && rm -rf /var/lib/apt/lists/*\n\
+         COPY requirements.txt /app/\n\
+         RUN pip install --no-cache-dir \\\n  -r requirements.txt\n\
+         RUN cd /app/web && npm ci --omit=dev\n\
+         USER app\n";
+    // A repository-relative path, as CI passes it (the cwd of the test is engine/).
+    let here = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let rel = format!(
+        "{}/Dockerfile",
+        here.path().file_name().unwrap().to_string_lossy()
+    );
+    std::fs::write(here.path().join("Dockerfile"), text).unwrap();
+    let o = ReportOptions {
+        dockerfile: Some(PathBuf::from(&rel)),
+        ..opts()
+    };
+    assert_eq!(
+        std::env::current_dir().unwrap(),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    );
+    let v: Value = serde_json::from_str(&render("gitlab", &fixture("debian-app"), &o)).unwrap();
+    drop(here);
+    validate("gitlab/container-scanning-report-format-15.2.1.json", &v);
+    let vulns = v["vulnerabilities"].as_array().unwrap();
+    let rems = v["remediations"].as_array().unwrap();
+    assert!(!rems.is_empty());
+    let mut fixed_packages = Vec::new();
+    for r in rems {
+        let diff = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(r["diff"].as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            diff.starts_with(&format!("diff --git a/{rel} b/{rel}\n")),
+            "{diff}"
+        );
+        // Every fix points at a vulnerability of the report, of an OS package with a fix.
+        for f in r["fixes"].as_array().unwrap() {
+            let vuln = vulns.iter().find(|x| x["id"] == f["id"]).unwrap();
+            let pkg = vuln["location"]["dependency"]["package"]["name"]
+                .as_str()
+                .unwrap();
+            assert!(r["summary"].as_str().unwrap().contains(pkg));
+            fixed_packages.push(pkg.to_string());
+        }
+        // The patch applies to the Dockerfile as committed.
+        let work = dir.path().join(fixed_packages.last().unwrap());
+        std::fs::create_dir_all(work.join(Path::new(&rel).parent().unwrap())).unwrap();
+        std::fs::write(work.join(&rel), text).unwrap();
+        std::fs::write(work.join("fix.patch"), &diff).unwrap();
+        let status = std::process::Command::new("git")
+            .current_dir(&work)
+            .args(["apply", "fix.patch"])
+            .status();
+        if let Ok(status) = status {
+            assert!(status.success(), "{diff}");
+            let patched = std::fs::read_to_string(work.join(&rel)).unwrap();
+            assert_eq!(patched.lines().count(), text.lines().count() + 1);
+        }
+    }
+    // libssl3 came in with the apt layer: its upgrade goes right after that RUN (line 2).
+    let ssl = rems
+        .iter()
+        .find(|r| {
+            r["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("Upgrade libssl3 ")
+        })
+        .unwrap();
+    let diff = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(ssl["diff"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(diff.contains("@@ -1,5 +1,6 @@"), "{diff}");
+    assert!(diff.contains("+RUN apt-get update && apt-get install -y --no-install-recommends --only-upgrade libssl3 &&"));
+    // Language packages get no Dockerfile patch (their fix stays in `solution`).
+    assert!(
+        !fixed_packages
+            .iter()
+            .any(|p| p == "jinja2" || p == "lodash")
+    );
+    // Without --dockerfile there is nothing to patch.
+    let plain: Value =
+        serde_json::from_str(&render("gitlab", &fixture("debian-app"), &opts())).unwrap();
+    assert_eq!(plain["remediations"], serde_json::json!([]));
+    // An unreadable Dockerfile is an error naming it.
+    let bad = ReportOptions {
+        dockerfile: Some(dir.path().join("nope")),
+        ..opts()
+    };
+    let err = OutputSpec::parse("gitlab")
+        .unwrap()
+        .render(&fixture("debian-app"), &bad, false)
+        .unwrap_err();
+    assert!(matches!(err, ReportError::Dockerfile { .. }));
+}
+
 /// Validates JUnit XML with `xmllint --schema`; skips (or fails in CI) when xmllint is absent.
 pub(crate) fn xmllint(xml: &str) {
     let Some(xsd) = shared_schema("junit/junit-10.xsd") else {

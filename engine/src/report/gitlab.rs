@@ -10,20 +10,29 @@
 //! vectors are not accepted by 15.2.1 and are left out); location = image, operating system and
 //! dependency. Vulnerability ids are UUID-shaped hashes of the finding, so they are stable across
 //! runs. Suppressed matches are left out (GitLab has no "suppressed" state to carry them). The
-//! report never fails to render: unknown values become `Unknown`/`unknown`, not errors.
-//! Remediations are not emitted: GitLab wants a `git apply` patch, which an image scan cannot
-//! produce; the fix version goes into `solution` instead.
+//! report never fails to render: unknown values become `Unknown`/`unknown`, not errors (the one
+//! error is a `--dockerfile` that cannot be read).
+//!
+//! Fixes: every vulnerability carries its fix in `solution` ("Upgrade PKG to VERSION or later.",
+//! or why there is none). `remediations` (a base64 `git apply` patch per fix) are emitted only
+//! where a real patch exists: with `--dockerfile`, for OS packages with a released fix — one
+//! patch per package inserting an upgrade `RUN` after the instruction that installed it (see
+//! [`super::remediation`]); this is what GitLab's "Resolve with merge request" / "Download
+//! patch" apply. Without `--dockerfile`, and for language packages, `remediations` is empty:
+//! an image has no source file to patch, and a made-up diff would fail `git apply`.
 
 use std::io::Write;
 use std::sync::LazyLock;
 
+use base64::Engine as _;
 use regex::Regex;
 use serde_json::{Value, json};
 
+use super::dockerfile::repo_relative;
 use super::facts::{
     ImageIdentity, advisory_url, is_http_url, listed_matches, stable_hash, truncate_chars,
 };
-use super::{Adapter, RenderCx, ReportError};
+use super::{Adapter, RenderCx, ReportError, ReportOptions, remediation};
 use crate::analysis::Analysis;
 use crate::matcher::Match;
 use crate::types::Severity;
@@ -50,10 +59,10 @@ impl Adapter for Gitlab {
     fn write(
         &self,
         analysis: &Analysis,
-        _cx: &RenderCx<'_>,
+        cx: &RenderCx<'_>,
         out: &mut dyn Write,
     ) -> Result<(), ReportError> {
-        let value = build(analysis);
+        let value = build(analysis, cx.options)?;
         serde_json::to_writer_pretty(&mut *out, &value).map_err(|source| ReportError::Json {
             format: "gitlab",
             source,
@@ -148,7 +157,20 @@ fn uuid_like(hash: &str) -> String {
     )
 }
 
-fn vulnerability(m: &Match, id: &ImageIdentity) -> Value {
+/// The report id of a finding: a UUID-shaped hash, stable across runs.
+fn finding_id(m: &Match, id: &ImageIdentity) -> String {
+    let v = &m.vulnerability;
+    uuid_like(&stable_hash(&[
+        &id.repository,
+        &v.id,
+        &m.package_type,
+        &m.package_name,
+        &m.package_version,
+        &m.path,
+    ]))
+}
+
+fn vulnerability(m: &Match, id: &ImageIdentity, finding: &str) -> Value {
     let v = &m.vulnerability;
     let mut identifiers = vec![identifier(&v.id)];
     for alias in &v.aliases {
@@ -188,7 +210,7 @@ fn vulnerability(m: &Match, id: &ImageIdentity) -> Value {
         )
     };
     let mut out = json!({
-        "id": uuid_like(&stable_hash(&[&id.repository, &v.id, &m.package_type, &m.package_name, &m.package_version, &m.path])),
+        "id": finding,
         "name": name,
         "description": description,
         "severity": capitalised(v.severity),
@@ -262,7 +284,7 @@ fn vulnerability(m: &Match, id: &ImageIdentity) -> Value {
 }
 
 /// Builds the report.
-pub(crate) fn build(analysis: &Analysis) -> Value {
+pub(crate) fn build(analysis: &Analysis, opts: &ReportOptions) -> Result<Value, ReportError> {
     let id = ImageIdentity::of(analysis);
     let time = gitlab_time(&analysis.created);
     let version = if analysis.tool.version.is_empty() {
@@ -276,10 +298,43 @@ pub(crate) fn build(analysis: &Analysis) -> Value {
         "version": version,
         "vendor": { "name": "Tollgate" },
     });
-    let vulnerabilities: Vec<Value> = listed_matches(analysis, false)
+    let findings: Vec<(String, &Match)> = listed_matches(analysis, false)
         .into_iter()
-        .map(|m| vulnerability(m, &id))
+        .map(|m| (finding_id(m, &id), m))
         .collect();
+    let vulnerabilities: Vec<Value> = findings
+        .iter()
+        .map(|(finding, m)| vulnerability(m, &id, finding))
+        .collect();
+    let mut notes: Vec<Value> = Vec::new();
+    let remediations: Vec<Value> = match &opts.dockerfile {
+        None => Vec::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ReportError::Dockerfile {
+                path: path.clone(),
+                source,
+            })?;
+            let rel = repo_relative(path);
+            if rel.starts_with('/') || rel.split('/').any(|c| c == "..") {
+                notes.push(json!({
+                    "level": "info",
+                    "value": format!("no remediations: the Dockerfile {rel} is outside the working directory, so no repository-relative patch can be made"),
+                }));
+                Vec::new()
+            } else {
+                remediation::remediations(analysis, &findings, &rel, &text)
+                    .into_iter()
+                    .map(|r| {
+                        json!({
+                            "fixes": r.fixes.iter().map(|f| json!({"id": f})).collect::<Vec<_>>(),
+                            "summary": truncate_chars(&r.summary, 7000),
+                            "diff": base64::engine::general_purpose::STANDARD.encode(r.diff.as_bytes()),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
     let mut scan = json!({
         "analyzer": tool,
         "scanner": tool,
@@ -288,7 +343,7 @@ pub(crate) fn build(analysis: &Analysis) -> Value {
         "end_time": time,
         "status": "success",
     });
-    let messages: Vec<Value> = analysis
+    let mut messages: Vec<Value> = analysis
         .inventory
         .problems
         .iter()
@@ -305,16 +360,17 @@ pub(crate) fn build(analysis: &Analysis) -> Value {
             json!({"level": "warn", "value": value})
         })
         .collect();
+    messages.extend(notes);
     if !messages.is_empty() {
         scan["messages"] = Value::Array(messages);
     }
-    json!({
+    Ok(json!({
         "version": SCHEMA_VERSION,
         "schema": format!("https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/v{SCHEMA_VERSION}/dist/container-scanning-report-format.json"),
         "scan": scan,
         "vulnerabilities": vulnerabilities,
-        "remediations": [],
-    })
+        "remediations": remediations,
+    }))
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ mod gitlab;
 mod json;
 mod junit;
 mod markdown;
+mod remediation;
 mod sarif;
 pub mod spdx;
 mod table;

@@ -27,7 +27,7 @@ use std::io::Write;
 use serde_json::json;
 use serde_sarif::sarif;
 
-use super::dockerfile::{Dockerfile, Instruction};
+use super::dockerfile::{Dockerfile, Instruction, repo_relative};
 use super::facts::{
     ImageIdentity, best_cvss, fix_text, listed_matches, primary_url, security_severity,
     stable_hash, truncate_chars,
@@ -574,25 +574,6 @@ fn gzip_len_at_most(bytes: &[u8], limit: usize) -> Result<usize, ReportError> {
             format: "sarif",
             source,
         })
-}
-
-/// `./docker/Dockerfile` → `docker/Dockerfile`; absolute paths under the current directory
-/// become relative to it (GitHub wants repository-relative URIs).
-fn repo_relative(path: &std::path::Path) -> String {
-    let rel = if path.is_absolute() {
-        std::env::current_dir()
-            .ok()
-            .and_then(|cwd| {
-                path.strip_prefix(cwd)
-                    .ok()
-                    .map(std::path::Path::to_path_buf)
-            })
-            .unwrap_or_else(|| path.to_path_buf())
-    } else {
-        path.to_path_buf()
-    };
-    let s = rel.to_string_lossy().replace('\\', "/");
-    s.trim_start_matches("./").to_string()
 }
 
 fn physical(
