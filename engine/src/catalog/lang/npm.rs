@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::super::{
-    CatalogCx, CatalogError, Cataloger, FileRef, Found, Package, PackageType, Tag, license,
+    CatalogCx, CatalogError, Cataloger, FileRef, Found, Package, PackageType, Tag, license, parse,
 };
 
 /// Installed packages from `package.json`.
@@ -43,8 +43,7 @@ impl Cataloger for NpmPackageCataloger {
     }
     fn catalog(&self, file: &FileRef<'_>, cx: &CatalogCx<'_>) -> Result<Found, CatalogError> {
         let mut found = Found::default();
-        let v: Value = serde_json::from_slice(file.data)
-            .map_err(|e| CatalogError::malformed(PKG_ID, file.path, e.to_string()))?;
+        let v = parse::json(PKG_ID, file.path, file.data)?;
         let name = v
             .get("name")
             .and_then(Value::as_str)
@@ -107,13 +106,7 @@ fn package_json_licenses(v: &Value) -> Vec<String> {
 }
 
 fn declared(name: &str, version: &str, cx: &CatalogCx<'_>, path: &str, dev: bool) -> Package {
-    let mut p = Package {
-        name: name.to_string(),
-        version: version.to_string(),
-        kind: PackageType::Npm,
-        locations: vec![cx.location(path)],
-        ..Package::default()
-    };
+    let mut p = cx.package(PackageType::Npm, name, version, path);
     if dev {
         p.metadata.insert("dev".into(), true.into());
     }
@@ -137,8 +130,7 @@ impl Cataloger for NpmLockCataloger {
         &["**/package-lock.json", "**/npm-shrinkwrap.json"]
     }
     fn catalog(&self, file: &FileRef<'_>, cx: &CatalogCx<'_>) -> Result<Found, CatalogError> {
-        let v: Value = serde_json::from_slice(file.data)
-            .map_err(|e| CatalogError::malformed(LOCK_ID, file.path, e.to_string()))?;
+        let v = parse::json(LOCK_ID, file.path, file.data)?;
         let mut found = Found::default();
         let mut seen = BTreeSet::new();
         if let Some(Value::Object(pkgs)) = v.get("packages") {
@@ -222,8 +214,8 @@ impl Cataloger for YarnLockCataloger {
         &["**/yarn.lock"]
     }
     fn catalog(&self, file: &FileRef<'_>, cx: &CatalogCx<'_>) -> Result<Found, CatalogError> {
-        let (text, _) = super::super::text(file.data);
         let mut found = Found::default();
+        let text = found.decode(YARN_ID, file.path, file.data);
         let mut seen = BTreeSet::new();
         for (name, version) in parse_yarn_lock(&text) {
             if seen.insert((name.clone(), version.clone())) {

@@ -38,14 +38,7 @@ impl Cataloger for PythonCataloger {
     }
     fn catalog(&self, file: &FileRef<'_>, cx: &CatalogCx<'_>) -> Result<Found, CatalogError> {
         let mut found = Found::default();
-        let (text, lossy) = super::super::text(file.data);
-        if lossy {
-            found.problem(
-                ID,
-                file.path,
-                "not valid UTF-8; invalid bytes replaced with U+FFFD",
-            );
-        }
+        let text = found.decode(ID, file.path, file.data);
         let headers = parse_headers(&text);
         let get = |k: &str| {
             headers

@@ -40,14 +40,7 @@ impl Cataloger for DpkgCataloger {
             return Ok(Found::default());
         }
         let mut found = Found::default();
-        let (text, lossy) = super::super::text(file.data);
-        if lossy {
-            found.problem(
-                ID,
-                file.path,
-                "not valid UTF-8; invalid bytes replaced with U+FFFD",
-            );
-        }
+        let text = found.decode(ID, file.path, file.data);
         let distroless = file.path.starts_with("/var/lib/dpkg/status.d/");
         let stanzas = parse_stanzas(&text, |line, msg| {
             found.problem(ID, file.path, format!("line {line}: {msg}; line skipped"));
