@@ -453,3 +453,175 @@ fn scan_dir_matches_old_crates_gems_composer_and_nuget_packages() {
         "{hits:?}"
     );
 }
+
+/// A jar (deflated zip) of `entries`, built with the `zip` writer.
+fn java_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut w = zip::ZipWriter::new(&mut buf);
+    for (name, data) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap();
+    buf.into_inner()
+}
+
+fn schema_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/schemas"));
+    if dir.join("cyclonedx/bom-1.6.schema.json").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {} is missing",
+        dir.display()
+    );
+    eprintln!("skipping schema checks: {} not found", dir.display());
+    None
+}
+
+/// `tollgate sbom docker-archive:` on an image holding a war (with a nested log4j jar and a
+/// zip bomb), a manifest-only jar and a file-name-only jar: Maven packages with their purls and
+/// nesting chains, the bomb as a warning, and CycloneDX/SPDX output that still validates.
+#[test]
+fn sbom_reports_java_archives_nested_and_hostile() {
+    let props = |g: &str, a: &str, v: &str| format!("groupId={g}\nartifactId={a}\nversion={v}\n");
+    let log4j = java_zip(&[(
+        "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties",
+        props("org.apache.logging.log4j", "log4j-core", "2.14.1").as_bytes(),
+    )]);
+    let zeros = vec![0u8; 16 * 1024 * 1024];
+    let war = java_zip(&[
+        (
+            "META-INF/maven/com.example/shop/pom.properties",
+            props("com.example", "shop", "1.4.0").as_bytes(),
+        ),
+        ("WEB-INF/lib/log4j-core-2.14.1.jar", &log4j),
+        ("WEB-INF/lib/bomb.jar", &zeros),
+    ]);
+    let manifest_only = java_zip(&[(
+        "META-INF/MANIFEST.MF",
+        b"Manifest-Version: 1.0\r\nImplementation-Title: tiny\r\nImplementation-Version: 0.9\r\nImplementation-Vendor-Id: org.acme\r\nBundle-License: https://www.apache.org/licenses/LICENSE-2.0\r\n",
+    )]);
+    let by_name = java_zip(&[("org/apache/commons/io/IOUtils.class", b"\xca\xfe\xba\xbe")]);
+    use tollgate::image::fixture::{ImageBuilder, Layer};
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("java.tar");
+    ImageBuilder::new()
+        .layer(Layer::new().file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"))
+        .layer(
+            Layer::new()
+                .file("app/shop.war", &war)
+                .file("opt/renamed.jar", &manifest_only)
+                .file("opt/lib/commons-io-2.11.0.jar", &by_name),
+        )
+        .write_docker_archive(&archive, &["example/java:1"])
+        .unwrap();
+    let cdx = tmp.path().join("java.cdx.json");
+    let spdx = tmp.path().join("java.spdx.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["sbom", &format!("docker-archive:{}", archive.display())])
+        .args(["-o", "json"])
+        .arg("-o")
+        .arg(format!("cyclonedx-json={}", cdx.display()))
+        .arg("-o")
+        .arg(format!("spdx-json={}", spdx.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inv = &a["inventory"];
+    let java: BTreeSet<(String, String)> = inv["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] == "java-archive")
+        .map(|p| {
+            (
+                p["purl"].as_str().unwrap().to_string(),
+                p["locations"][0]["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String)> = [
+        ("pkg:maven/com.example/shop@1.4.0", "/app/shop.war"),
+        (
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            "/app/shop.war!/WEB-INF/lib/log4j-core-2.14.1.jar",
+        ),
+        ("pkg:maven/org.acme/tiny@0.9", "/opt/renamed.jar"),
+        (
+            "pkg:maven/commons-io@2.11.0",
+            "/opt/lib/commons-io-2.11.0.jar",
+        ),
+    ]
+    .iter()
+    .map(|(p, l)| ((*p).to_string(), (*l).to_string()))
+    .collect();
+    assert_eq!(java, want);
+    let bomb: Vec<&Value> = inv["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["path"] == "/app/shop.war!/WEB-INF/lib/bomb.jar")
+        .collect();
+    assert_eq!(bomb.len(), 1, "{:#}", inv["problems"]);
+    assert!(bomb[0]["message"].as_str().unwrap().contains("zip bomb"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bomb.jar"),
+        "the bomb is a visible warning"
+    );
+
+    let cdx_doc: Value = serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
+    let log4j_c = cdx_doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "log4j-core")
+        .unwrap();
+    assert_eq!(log4j_c["group"], "org.apache.logging.log4j");
+    assert_eq!(
+        log4j_c["purl"],
+        "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+    );
+    let spdx_doc: Value = serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
+    let Some(dir) = schema_dir() else { return };
+    let read =
+        |p: PathBuf| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    let registry = jsonschema::Registry::new()
+        .add(
+            "http://cyclonedx.org/schema/spdx.schema.json",
+            read(dir.join("cyclonedx/spdx.schema.json")),
+        )
+        .unwrap()
+        .add(
+            "http://cyclonedx.org/schema/jsf-0.82.schema.json",
+            read(dir.join("cyclonedx/jsf-0.82.schema.json")),
+        )
+        .unwrap()
+        .prepare()
+        .unwrap();
+    let cdx_schema = jsonschema::options()
+        .with_registry(&registry)
+        .build(&read(dir.join("cyclonedx/bom-1.6.schema.json")))
+        .unwrap();
+    let errs: Vec<String> = cdx_schema
+        .iter_errors(&cdx_doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errs.is_empty(), "{errs:#?}");
+    let spdx_schema = jsonschema::options()
+        .build(&read(dir.join("spdx/spdx-schema-2.3.json")))
+        .unwrap();
+    let errs: Vec<String> = spdx_schema
+        .iter_errors(&spdx_doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errs.is_empty(), "{errs:#?}");
+}
