@@ -69,7 +69,7 @@ fn user_at(dockerfile: &Dockerfile, after: u32) -> Option<String> {
         .iter()
         .skip(final_from)
         .filter(|i| i.keyword == "USER" && i.end_line <= after)
-        .last()
+        .next_back()
         .map(|i| i.args.trim().to_string())
         .filter(|u| {
             let name = u.split(':').next().unwrap_or("");
