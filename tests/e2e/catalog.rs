@@ -625,3 +625,102 @@ fn sbom_reports_java_archives_nested_and_hostile() {
         .collect();
     assert!(errs.is_empty(), "{errs:#?}");
 }
+
+/// `tollgate sbom dir:` on small root filesystems holding each rpm database format (the
+/// engine's committed fixtures): the rpm packages, their purls and the Rocky distro show up,
+/// and a corrupt database is a warning, not a failure.
+#[test]
+fn sbom_lists_rpm_packages_from_each_database_format() {
+    let fixtures =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/fixtures/catalog/rpm");
+    let os_release = "ID=\"rocky\"\nVERSION_ID=\"9.3\"\nID_LIKE=\"rhel centos fedora\"\n";
+    for (dir, name) in [
+        ("var/lib/rpm", "rpmdb.sqlite"),
+        ("var/lib/rpm", "Packages"),
+        ("usr/lib/sysimage/rpm", "Packages.db"),
+    ] {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("etc")).unwrap();
+        std::fs::write(root.path().join("etc/os-release"), os_release).unwrap();
+        std::fs::create_dir_all(root.path().join(dir)).unwrap();
+        std::fs::copy(fixtures.join(name), root.path().join(dir).join(name)).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args([
+                "sbom",
+                &format!("dir:{}", root.path().display()),
+                "-o",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let inv = &a["inventory"];
+        assert_eq!(inv["distro"]["id"], "rocky", "{name}");
+        let rpms: Vec<(&str, &str)> = inv["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["type"] == "rpm")
+            .map(|p| (p["name"].as_str().unwrap(), p["version"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            rpms,
+            [
+                ("bash", "5.1.8-6.el9_1"),
+                ("nodejs", "1:18.19.0-1.module+el9.3.0+16045+1ee1d7d9"),
+                ("openssl-libs", "1:3.0.7-25.el9_3"),
+                ("python3-requests", "2.25.1-8.el9"),
+            ],
+            "{name}"
+        );
+        let ssl = inv["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "openssl-libs")
+            .unwrap();
+        assert_eq!(
+            ssl["purl"],
+            "pkg:rpm/rocky/openssl-libs@3.0.7-25.el9_3?arch=x86_64&distro=rocky-9.3&epoch=1&upstream=openssl-3.0.7-25.el9_3.src.rpm"
+        );
+        assert_eq!(ssl["found_by"], "rpm-db-cataloger");
+        assert_eq!(ssl["locations"][0]["path"], format!("/{dir}/{name}"));
+        assert!(
+            inv["problems"].as_array().is_none_or(|p| p.is_empty()),
+            "{name}: {}",
+            inv["problems"]
+        );
+    }
+
+    // A corrupt database: still exit 0, with the problem named in the output.
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    std::fs::write(root.path().join("etc/os-release"), os_release).unwrap();
+    std::fs::create_dir_all(root.path().join("var/lib/rpm")).unwrap();
+    let mut broken = std::fs::read(fixtures.join("Packages")).unwrap();
+    broken.truncate(5000);
+    std::fs::write(root.path().join("var/lib/rpm/Packages"), broken).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args([
+            "sbom",
+            &format!("dir:{}", root.path().display()),
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = a["inventory"]["problems"].to_string();
+    assert!(problems.contains("/var/lib/rpm/Packages"), "{problems}");
+    assert!(problems.contains("truncated"), "{problems}");
+}

@@ -15,6 +15,13 @@ pub const FILES: &[&str] = &[
     "/etc/debian_version",
     "/etc/redhat-release",
     "/etc/system-release",
+    // Targets of the `redhat-release` / `system-release` symlinks on RPM distros.
+    "/etc/centos-release",
+    "/etc/rocky-release",
+    "/etc/almalinux-release",
+    "/etc/fedora-release",
+    "/etc/oracle-release",
+    "/etc/amazon-linux-release",
 ];
 
 /// Detects the distro from the release files of `files`. A release file that exists but whose
@@ -235,6 +242,47 @@ pub fn infer_from_packages(packages: &[Package]) -> Option<Distro> {
             ..Distro::default()
         });
     }
+    infer_rpm_distro(packages)
+}
+
+/// RPM distros from their release package (`rocky-release 9.3-1.2.el9` → rocky 9.3), for
+/// images whose release files were removed.
+fn infer_rpm_distro(packages: &[Package]) -> Option<Distro> {
+    const RELEASE_PACKAGES: &[(&str, &str)] = &[
+        ("redhat-release", "rhel"),
+        ("rocky-release", "rocky"),
+        ("almalinux-release", "almalinux"),
+        ("centos-stream-release", "centos"),
+        ("centos-release", "centos"),
+        ("fedora-release-common", "fedora"),
+        ("fedora-release", "fedora"),
+        ("oraclelinux-release", "ol"),
+        ("system-release", "amzn"),
+    ];
+    for (name, id) in RELEASE_PACKAGES {
+        let Some(p) = packages
+            .iter()
+            .find(|p| p.kind == PackageType::Rpm && p.name == *name)
+        else {
+            continue;
+        };
+        // `[epoch:]version-release`: the distro version is the rpm version.
+        let evr = p
+            .version
+            .split_once(':')
+            .map_or(p.version.as_str(), |(_, r)| r);
+        let version = evr.split('-').next().unwrap_or_default().to_string();
+        return Some(Distro {
+            id: (*id).to_string(),
+            version_id: version,
+            id_like: if *id == "fedora" {
+                vec![]
+            } else {
+                vec!["rhel".into(), "fedora".into()]
+            },
+            ..Distro::default()
+        });
+    }
     None
 }
 
@@ -320,6 +368,76 @@ mod tests {
         let t = tree(&[("/etc/os-release", "\u{0}\u{1}nonsense")]);
         assert!(detect(&t, &mut problems).is_none());
         assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn rpm_release_files_and_symlink_targets() {
+        for (line, id, version) in [
+            ("Red Hat Enterprise Linux release 9.3 (Plow)", "rhel", "9.3"),
+            (
+                "Red Hat Enterprise Linux Server release 7.9 (Maipo)",
+                "rhel",
+                "7.9",
+            ),
+            ("CentOS Linux release 7.9.2009 (Core)", "centos", "7.9.2009"),
+            ("CentOS Stream release 9", "centos", "9"),
+            (
+                "AlmaLinux release 9.3 (Shamrock Pampas Cat)",
+                "almalinux",
+                "9.3",
+            ),
+            ("Fedora release 39 (Thirty Nine)", "fedora", "39"),
+            ("Amazon Linux release 2 (Karoo)", "amzn", "2"),
+            (
+                "Amazon Linux release 2023.3.20240108 (Amazon Linux)",
+                "amzn",
+                "2023.3.20240108",
+            ),
+        ] {
+            let d = parse_redhat_release(line).unwrap();
+            assert_eq!(
+                (d.id.as_str(), d.version_id.as_str()),
+                (id, version),
+                "{line}"
+            );
+        }
+        // `/etc/redhat-release` is a symlink to the distro's own file, which must be retained.
+        let mut t = tree(&[(
+            "/etc/rocky-release",
+            "Rocky Linux release 8.9 (Green Obsidian)\n",
+        )]);
+        t.entries.insert(
+            "/etc/redhat-release".into(),
+            FileEntry {
+                path: "/etc/redhat-release".into(),
+                kind: FileKind::Symlink,
+                link_target: Some("rocky-release".into()),
+                ..Default::default()
+            },
+        );
+        let d = detect(&t, &mut Vec::new()).unwrap();
+        assert_eq!((d.id.as_str(), d.version_id.as_str()), ("rocky", "8.9"));
+        assert!(FILES.contains(&"/etc/rocky-release"));
+    }
+
+    #[test]
+    fn rpm_inference_from_release_packages() {
+        let p = |name: &str, version: &str| Package {
+            name: name.into(),
+            version: version.into(),
+            kind: PackageType::Rpm,
+            ..Default::default()
+        };
+        let d = infer_from_packages(&[p("bash", "5.1.8-6.el9"), p("rocky-release", "9.3-1.2.el9")])
+            .unwrap();
+        assert_eq!((d.id.as_str(), d.version_id.as_str()), ("rocky", "9.3"));
+        let d =
+            infer_from_packages(&[p("system-release", "1:2023.3.20240108-0.amzn2023")]).unwrap();
+        assert_eq!(
+            (d.id.as_str(), d.version_id.as_str()),
+            ("amzn", "2023.3.20240108")
+        );
+        assert!(infer_from_packages(&[p("bash", "5.1.8-6.el9")]).is_none());
     }
 
     #[test]

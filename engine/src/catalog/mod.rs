@@ -191,6 +191,7 @@ pub trait Cataloger: Sync {
 pub static CATALOGERS: &[&dyn Cataloger] = &[
     &os::dpkg::DpkgCataloger,
     &os::apk::ApkCataloger,
+    &os::rpm::RpmCataloger,
     &lang::python::PythonCataloger,
     &lang::npm::NpmPackageCataloger,
     &lang::npm::NpmLockCataloger,

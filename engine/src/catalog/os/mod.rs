@@ -1,4 +1,4 @@
-//! Operating-system package databases: dpkg and apk. (rpm is not implemented yet.)
+//! Operating-system package databases: dpkg, apk and rpm (SQLite, Berkeley DB and NDB).
 //!
 //! Each is parsed natively from the bytes the image stage retained; nothing shells out to the
 //! distro's tools. OS packages carry their owned files, which the
@@ -6,3 +6,4 @@
 
 pub mod apk;
 pub mod dpkg;
+pub mod rpm;
