@@ -488,3 +488,166 @@ fn malformed_config_and_corrupt_store_are_clear_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr_has(&o, "tollgate::store"), "{}", stderr(&o));
 }
+
+/// A tiny Debian image with one dpkg package, built in the test.
+fn sbom_image() -> tollgate::image::fixture::ImageBuilder {
+    use tollgate::image::fixture::{ImageBuilder, Layer};
+    ImageBuilder::new()
+        .layer(
+            Layer::new()
+                .dir("etc")
+                .file(
+                    "etc/os-release",
+                    "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
+                )
+                .dir("var/lib/dpkg")
+                .file(
+                    "var/lib/dpkg/status",
+                    "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.9-1\n\n",
+                ),
+        )
+}
+
+#[test]
+fn attach_sbom_to_a_registry_and_import_it_into_another_store() {
+    use crate::support::have_tool;
+    use crate::support::registry::{REGISTRY_BIN, Registry};
+    if !have_tool(REGISTRY_BIN) {
+        return;
+    }
+    let reg = Registry::start(Default::default());
+    let img = sbom_image().build().unwrap();
+    reg.put_image("team/app", "1.0", &img);
+    reg.put_image("team/bare", "1.0", &img);
+    let work = tempfile::tempdir().unwrap();
+    let w = |p: &str| work.path().join(p).display().to_string();
+    let image = format!("{}/team/app:1.0", reg.addr);
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            &image,
+            "--insecure-registry",
+            &reg.addr,
+            "--no-db",
+            "--no-policy",
+        ];
+        args.extend_from_slice(extra);
+        tollgate_cmd(&args)
+            .env("XDG_CACHE_HOME", work.path().join("cache"))
+            .output()
+            .unwrap()
+    };
+    let report = w("report.json");
+    let store_a = w("store-a");
+    let o = scan(&[
+        "--store",
+        &store_a,
+        "--attach-sbom",
+        "-o",
+        &format!("json={report}"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // distribution 2.8 has no referrers API: the tag schema is used.
+    assert!(
+        stderr(&o).contains("referrers tag schema"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains(&img.manifest_digest), "{}", stderr(&o));
+    assert!(Path::new(&report).is_file());
+    // A second push adds to the same tag-schema index instead of replacing it.
+    let o = scan(&["--no-store", "--attach-sbom", "-o", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // Another machine: import from the registry into an empty store, no layers pulled.
+    let store_b = w("store-b");
+    let import = |reference: &str, store: &str| {
+        tollgate_cmd(&[
+            "store",
+            "import",
+            reference,
+            "--insecure-registry",
+            &reg.addr,
+            "--store",
+            store,
+            "--json",
+        ])
+        .env("XDG_CACHE_HOME", work.path().join("cache-b"))
+        .output()
+        .unwrap()
+    };
+    let o = import(&image, &store_b);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let done: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(done["subject"], img.manifest_digest.as_str());
+    assert_eq!(done["packages"], 1, "{done}");
+    assert!(
+        !work.path().join("cache-b").exists(),
+        "import must not download layers"
+    );
+    let o = tollgate(&["store", "show", &img.manifest_digest, "--store", &store_b]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let pkgs = shown["inventory"]["packages"].as_array().unwrap();
+    assert_eq!(pkgs[0]["name"], "libssl3");
+    assert_eq!(pkgs[0]["version"], "3.0.9-1");
+    assert_eq!(shown["inventory"]["distro"]["id"], "debian");
+    assert_eq!(
+        shown["inventory"]["source"]["manifest_digest"],
+        img.manifest_digest.as_str()
+    );
+    // Bad input: an image with no SBOM, a repository that does not exist, a registry that is
+    // not there, a local source with --attach-sbom (reports still written, then exit 2).
+    let o = import(&format!("{}/team/bare:1.0", reg.addr), &store_b);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr_has(&o, "no CycloneDX SBOM"), "{}", stderr(&o));
+    let o = import(&format!("{}/team/nothing:1.0", reg.addr), &store_b);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let dead = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    let o = tollgate_cmd(&[
+        "store",
+        "import",
+        &format!("{dead}/team/app:1.0"),
+        "--insecure-registry",
+        &dead,
+        "--store",
+        &store_b,
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let local_report = w("local.json");
+    let oci = work.path().join("layout");
+    sbom_image().write_oci_dir(&oci, None).unwrap();
+    let o = tollgate_cmd(&[
+        "scan",
+        &format!("oci-dir:{}", oci.display()),
+        "--no-db",
+        "--no-policy",
+        "--no-store",
+        "--attach-sbom",
+        "-o",
+        &format!("json={local_report}"),
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr_has(&o, "needs an image from a registry"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(Path::new(&local_report).is_file(), "reports come first");
+    let count = |store: &str| {
+        let o = tollgate(&["store", "list", "--format", "json", "--store", store]);
+        serde_json::from_slice::<serde_json::Value>(&o.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count(&store_b), 1, "failed imports record nothing");
+}

@@ -75,6 +75,11 @@ pub(crate) struct ScanArgs {
     /// Do not record this analysis in the local store.
     #[arg(long)]
     no_store: bool,
+    /// Push the CycloneDX SBOM to the image's registry as an OCI referrer of the scanned
+    /// manifest (referrers tag schema where the registry lacks the referrers API). Reports are
+    /// written first; a failed push then exits 2.
+    #[arg(long)]
+    attach_sbom: bool,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -169,6 +174,22 @@ pub(crate) async fn run(args: ScanArgs, global: &GlobalArgs) -> miette::Result<O
     }
     if let Some(e) = errors.into_iter().next() {
         return Err(e);
+    }
+    if args.attach_sbom {
+        for output in &scans {
+            let done = tollgate::watch::attach::attach_sbom(&output.analysis, &opts.load).await?;
+            if !global.quiet {
+                crate::render::note(&format!(
+                    "attached the SBOM to {} as {} ({})",
+                    done.subject,
+                    done.artifact,
+                    match done.via {
+                        tollgate::watch::attach::AttachedVia::ReferrersApi => "referrers API",
+                        tollgate::watch::attach::AttachedVia::TagSchema => "referrers tag schema",
+                    }
+                ));
+            }
+        }
     }
     Ok(if failed { Outcome::Fail } else { Outcome::Pass })
 }

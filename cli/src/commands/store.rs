@@ -12,6 +12,7 @@ use tollgate::store::Store;
 
 use crate::Outcome;
 use crate::args::GlobalArgs;
+use crate::commands::image::SourceArgs;
 use crate::commands::policy::StoreArgs;
 
 /// Output form of `store list`.
@@ -48,6 +49,17 @@ pub(crate) enum StoreCommand {
         keep: usize,
         #[command(flatten)]
         store: StoreArgs,
+    },
+    /// Record the CycloneDX SBOM that `scan --attach-sbom` pushed for a registry image (no
+    /// layers are pulled), so `watch` can re-match it.
+    Import {
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Print what was imported as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -117,6 +129,34 @@ pub(crate) async fn run(cmd: StoreCommand, global: &GlobalArgs) -> Result<Outcom
             if !global.quiet {
                 crate::render::note(&format!(
                     "deleted {deleted} analysis/analyses; forgot watch state of {forgotten} image(s)"
+                ));
+            }
+            Ok(Outcome::Pass)
+        }
+        StoreCommand::Import {
+            source,
+            store,
+            json,
+        } => {
+            let (reference, load) = source.resolve(global)?;
+            let tollgate::image::Source::Registry(r) = &reference.source else {
+                return Err(miette::miette!(
+                    help = "pass `REGISTRY/REPO:TAG` or `REGISTRY/REPO@sha256:…`",
+                    "`store import` reads SBOMs from a registry; `{}` is not a registry image",
+                    reference.input
+                ));
+            };
+            let mut st = Store::open(store.store.as_deref())?;
+            let done = tollgate::watch::attach::import_sbom(r, &load, &mut st).await?;
+            if json {
+                let mut out = std::io::stdout().lock();
+                serde_json::to_writer_pretty(&mut out, &done).into_diagnostic()?;
+                out.write_all(b"\n").into_diagnostic()?;
+                out.flush().into_diagnostic()?;
+            } else if !global.quiet {
+                crate::render::note(&format!(
+                    "imported the SBOM of {} ({} packages) from {} as analysis {}",
+                    done.subject, done.packages, done.artifact, done.row
                 ));
             }
             Ok(Outcome::Pass)

@@ -39,6 +39,7 @@ pub use layer::PathGlobs;
 pub use manifest::{default_platform, parse_platform};
 pub use model::*;
 pub use reference::{Reference, RegistryRef, Source};
+pub(crate) use registry::{RegistryAccess, access as registry_access};
 
 /// Default cap on decompressed bytes per image (32 GiB).
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 32 * 1024 * 1024 * 1024;

@@ -583,6 +583,71 @@ async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>,
 }
 
 /// Pulls the image(s) and reads them.
+/// An authenticated session with one repository, for code that moves small artifacts next to
+/// an image itself (`watch::attach`: SBOM referrers). Built exactly like a pull session: the
+/// same credentials (only ever sent to this host), CA certificates and insecure-registry list.
+pub(crate) struct RegistryAccess {
+    /// Registry host as the user wrote it.
+    pub registry: String,
+    /// `http(s)://HOST/v2/REPOSITORY`.
+    pub base: String,
+    /// HTTP client with the configured timeouts and CA certificates.
+    pub http: reqwest::Client,
+    /// The `Authorization` header value to send, if any (never logged).
+    pub authorization: Option<String>,
+    /// oci-client, authenticated for the requested operation (blob uploads go through it).
+    pub oci: oci_client::Client,
+    /// The repository reference for `oci`.
+    pub oref: oci_client::Reference,
+}
+
+/// Opens a [`RegistryAccess`] for `r`'s repository; `push` also obtains push rights.
+pub(crate) async fn access(
+    r: &RegistryRef,
+    opts: &LoadOptions,
+    push: bool,
+) -> Result<RegistryAccess, ImageError> {
+    let remote = Remote::connect(r, opts).await?;
+    if push {
+        match remote
+            .oci
+            .auth(
+                &remote.oref,
+                &remote.auth,
+                oci_client::RegistryOperation::Push,
+            )
+            .await
+        {
+            Ok(Some(token)) => {
+                *remote.authorization.write().await = Some(format!("Bearer {token}"))
+            }
+            Ok(None) => {}
+            Err(oci_client::errors::OciDistributionError::AuthenticationFailure(m)) => {
+                return Err(ImageError::Unauthorized {
+                    registry: r.registry.clone(),
+                    reference: r.to_string(),
+                    message: m.chars().take(200).collect(),
+                });
+            }
+            Err(e) => {
+                return Err(remote.err(format!(
+                    "authentication for push failed: {}",
+                    error_chain(&e)
+                )));
+            }
+        }
+    }
+    let authorization = remote.authorization.read().await.clone();
+    Ok(RegistryAccess {
+        registry: r.registry.clone(),
+        base: remote.base,
+        http: remote.http,
+        authorization,
+        oci: remote.oci,
+        oref: remote.oref,
+    })
+}
+
 pub(crate) async fn load(
     r: &RegistryRef,
     input: &str,

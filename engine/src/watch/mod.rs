@@ -17,6 +17,7 @@
 //! idempotency key per (image, vulnerability, channel); channel secrets come only from
 //! environment variables and never appear in errors, logs or `--dry-run` output.
 
+pub mod attach;
 pub mod channel;
 pub mod config;
 pub mod deliver;
