@@ -68,8 +68,7 @@ fn user_at(dockerfile: &Dockerfile, after: u32) -> Option<String> {
         .instructions
         .iter()
         .skip(final_from)
-        .filter(|i| i.keyword == "USER" && i.end_line <= after)
-        .next_back()
+        .rfind(|i| i.keyword == "USER" && i.end_line <= after)
         .map(|i| i.args.trim().to_string())
         .filter(|u| {
             let name = u.split(':').next().unwrap_or("");
