@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 mod catalog;
+mod catalog_accuracy;
 mod ci_integrations;
 mod image;
 mod policy;

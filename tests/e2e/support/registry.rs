@@ -254,6 +254,87 @@ impl Registry {
         self.tag(repo, tag, &img.manifest_digest);
     }
 
+    /// Stores a blob given as a file, hard-linked when the file system allows (the shared test
+    /// images are hundreds of MiB), else copied.
+    fn put_blob_file(&self, repo: &str, digest: &str, file: &Path) {
+        let p = self.blob_path(digest);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        if std::fs::hard_link(file, &p).is_err() {
+            std::fs::copy(file, &p).expect("copy blob");
+        }
+        let hex = digest.trim_start_matches("sha256:");
+        let link = self
+            .v2()
+            .join("repositories")
+            .join(repo)
+            .join("_layers/sha256")
+            .join(hex)
+            .join("link");
+        std::fs::create_dir_all(link.parent().expect("parent")).expect("mkdir");
+        std::fs::write(link, digest).expect("link");
+    }
+
+    /// Stores the first image of an OCI layout (`index.json` + `blobs/`) as `repo:tag`, and,
+    /// when `docker_tag` is given, the same blobs under a Docker v2 schema 2 manifest as
+    /// `repo:docker_tag` (what `skopeo copy docker-archive:` would push). Returns the OCI
+    /// manifest digest and the Docker manifest digest (if made).
+    pub fn put_oci_layout(
+        &self,
+        repo: &str,
+        tag: &str,
+        docker_tag: Option<&str>,
+        layout: &Path,
+    ) -> (String, Option<String>) {
+        let blob = |d: &str| {
+            layout
+                .join("blobs/sha256")
+                .join(d.trim_start_matches("sha256:"))
+        };
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("index.json"))
+                .expect("index.json is JSON");
+        let mdigest = index["manifests"][0]["digest"]
+            .as_str()
+            .expect("index.json names a manifest")
+            .to_string();
+        let mbytes = std::fs::read(blob(&mdigest)).expect("manifest blob");
+        let manifest: serde_json::Value = serde_json::from_slice(&mbytes).expect("manifest JSON");
+        let config = manifest["config"]["digest"]
+            .as_str()
+            .expect("config")
+            .to_string();
+        self.put_blob_file(repo, &config, &blob(&config));
+        for l in manifest["layers"].as_array().expect("layers") {
+            let d = l["digest"].as_str().expect("layer digest");
+            self.put_blob_file(repo, d, &blob(d));
+        }
+        self.put_blob(repo, &mdigest, &mbytes, false);
+        self.tag(repo, tag, &mdigest);
+        let docker = docker_tag.map(|dtag| {
+            let mut m = manifest.clone();
+            m["mediaType"] = "application/vnd.docker.distribution.manifest.v2+json".into();
+            m["config"]["mediaType"] = "application/vnd.docker.container.image.v1+json".into();
+            for l in m["layers"].as_array_mut().expect("layers") {
+                let gz = l["mediaType"].as_str().unwrap_or("").ends_with("+gzip");
+                l["mediaType"] = if gz {
+                    "application/vnd.docker.image.rootfs.diff.tar.gzip"
+                } else {
+                    "application/vnd.docker.image.rootfs.diff.tar"
+                }
+                .into();
+            }
+            if let Some(o) = m.as_object_mut() {
+                o.remove("annotations");
+            }
+            let bytes = serde_json::to_vec(&m).expect("manifest");
+            let digest = tollgate::image::fixture::sha256_digest(&bytes);
+            self.put_blob(repo, &digest, &bytes, false);
+            self.tag(repo, dtag, &digest);
+            digest
+        });
+        (mdigest, docker)
+    }
+
     /// Stores a multi-platform index (and its images) as `repo:tag`.
     pub fn put_index(&self, repo: &str, tag: &str, idx: &BuiltIndex) {
         for img in &idx.images {
