@@ -50,6 +50,10 @@ impl Cataloger for CargoAuditableCataloger {
     fn executables(&self) -> bool {
         true
     }
+    fn executable_markers(&self) -> &'static [&'static [u8]] {
+        const MARKERS: &[&[u8]] = &[SECTION.as_bytes()];
+        MARKERS
+    }
     fn catalog(&self, file: &FileRef<'_>, cx: &CatalogCx<'_>) -> Result<Found, CatalogError> {
         let mut found = Found::default();
         let Some(json) = read_dep_info(file.data).map_err(|r| malformed(file.path, r))? else {
@@ -273,6 +277,8 @@ mod tests {
         assert!(read_dep_info(&bad_json).unwrap_err().contains("JSON"));
         let empty = with_section(BinaryFormat::Elf, b"");
         assert!(read_dep_info(&empty).unwrap_err().contains("empty"));
+        let oversized = with_section(BinaryFormat::Elf, &vec![0u8; MAX_COMPRESSED as usize + 1]);
+        assert!(read_dep_info(&oversized).unwrap_err().contains("cap"));
         // A bomb: 40 MiB of spaces compress to a few KiB.
         let bomb = with_section(BinaryFormat::Elf, &zlib(&vec![b' '; 40 * 1024 * 1024]));
         assert!(read_dep_info(&bomb).unwrap_err().contains("bomb"));

@@ -501,6 +501,10 @@ end
                         b"# stub: json 2.6.1 ruby lib\ns.licenses = [\"Ruby\".freeze, \"BSD-2-Clause\".freeze]\n",
                     ),
                     (
+                        "/usr/local/bundle/specifications/latin1-1.0.gemspec",
+                        b"s.name = \"latin1\"\ns.version = \"1.0\"\ns.summary = \"caf\xe9\"\n",
+                    ),
+                    (
                         "/usr/local/bundle/specifications/broken.gemspec",
                         b"Gem::Specification.new do |s|\n  s.name = name_from_env\nend\n",
                     ),
@@ -517,17 +521,28 @@ end
             rows,
             vec![
                 ("json", "2.6.1", "pkg:gem/json@2.6.1"),
+                ("latin1", "1.0", "pkg:gem/latin1@1.0"),
                 ("rake", "13.0.6", "pkg:gem/rake@13.0.6")
             ]
         );
         assert_eq!(inv.packages[0].licenses, vec!["Ruby", "BSD-2-Clause"]);
         assert_eq!(inv.packages[0].metadata["default_gem"], true);
-        assert_eq!(inv.packages[1].licenses, vec!["MIT"]);
-        assert_eq!(inv.problems.len(), 1, "{:?}", inv.problems);
+        assert_eq!(inv.packages[2].licenses, vec!["MIT"]);
+        let paths: Vec<_> = inv
+            .problems
+            .iter()
+            .map(|p| p.path.as_deref().unwrap_or(""))
+            .collect();
         assert_eq!(
-            inv.problems[0].path.as_deref(),
-            Some("/usr/local/bundle/specifications/broken.gemspec")
+            paths,
+            vec![
+                "/usr/local/bundle/specifications/broken.gemspec",
+                "/usr/local/bundle/specifications/latin1-1.0.gemspec"
+            ],
+            "{:?}",
+            inv.problems
         );
+        assert!(inv.problems[1].message.contains("UTF-8"));
     }
 
     const LOCK: &str = "GIT
