@@ -183,6 +183,12 @@ pub trait Cataloger: Sync {
     fn executables(&self) -> bool {
         false
     }
+    /// Byte strings at least one of which is in every executable it can read (Go's build-info
+    /// magic, a section name), so the image stage keeps only executables containing one.
+    /// Empty (the default) means it needs every executable.
+    fn executable_markers(&self) -> &'static [&'static [u8]] {
+        &[]
+    }
     /// Reads one file.
     fn catalog(&self, file: &FileRef<'_>, cx: &CatalogCx<'_>) -> Result<Found, CatalogError>;
 }
@@ -302,9 +308,24 @@ pub fn content_request() -> ContentRequest {
     globs.extend(RETRIEVED_FILES.iter().map(|g| (*g).to_string()));
     globs.sort();
     globs.dedup();
+    // Executables are kept only when they carry a marker some binary cataloger reads, unless
+    // one of them needs every executable.
+    let exec: Vec<&dyn Cataloger> = CATALOGERS
+        .iter()
+        .copied()
+        .filter(|c| c.executables())
+        .collect();
+    let executable_markers = if exec.iter().all(|c| !c.executable_markers().is_empty()) {
+        exec.iter()
+            .flat_map(|c| c.executable_markers().iter().map(|m| m.to_vec()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     ContentRequest {
         globs,
-        executables: CATALOGERS.iter().any(|c| c.executables()),
+        executables: !exec.is_empty(),
+        executable_markers,
         max_file_size: 64 * 1024 * 1024,
         ..ContentRequest::default()
     }

@@ -72,6 +72,8 @@ pub(crate) struct Wants {
     executables: bool,
     max_file_size: u64,
     max_binary_size: u64,
+    /// Finds any of the request's executable markers; `None` keeps every executable.
+    markers: Option<aho_corasick::AhoCorasick>,
     scanners: Vec<Arc<dyn ContentScanner>>,
 }
 
@@ -86,11 +88,24 @@ impl Wants {
             input: request.globs.join(" "),
             reason: e.to_string(),
         })?;
+        // No markers, or an empty one (found in every file): keep every executable.
+        let markers = if request.executable_markers.is_empty()
+            || request.executable_markers.iter().any(Vec::is_empty)
+        {
+            None
+        } else {
+            Some(
+                aho_corasick::AhoCorasick::new(&request.executable_markers).map_err(|e| {
+                    ImageError::Internal(format!("executable markers do not compile: {e}"))
+                })?,
+            )
+        };
         Ok(Wants {
             globs,
             executables: request.executables,
             max_file_size: request.max_file_size,
             max_binary_size: request.max_binary_size,
+            markers,
             scanners: request.scanners.clone(),
         })
     }
@@ -160,7 +175,13 @@ impl Wants {
         for s in scanners {
             hits.extend(s.scan(path, &data[..scan_len]));
         }
-        let keep = is_exec || (want_glob && data.len() as u64 == size);
+        // An executable without any requested marker is not kept (unless a glob asked for it).
+        let is_wanted_exec = is_exec
+            && self
+                .markers
+                .as_ref()
+                .is_none_or(|m| m.find(&data[..]).is_some());
+        let keep = is_wanted_exec || (want_glob && data.len() as u64 == size);
         Ok((keep.then(|| Arc::from(data.into_boxed_slice())), hits))
     }
 }
@@ -634,6 +655,41 @@ mod tests {
         assert_eq!(clean_path(b"../etc/passwd"), None);
         assert_eq!(clean_path(b"a/../../x"), None);
         assert_eq!(clean_path(b"/../x"), None);
+    }
+
+    #[test]
+    fn executables_without_a_marker_are_dropped() {
+        let req = ContentRequest {
+            globs: vec!["/app/kept".into()],
+            executables: true,
+            executable_markers: vec![b"\xff Go buildinf:".to_vec()],
+            ..Default::default()
+        };
+        let w = Wants::new(&req).unwrap();
+        let lib = b"\x7fELF plain shared library".to_vec();
+        let go = b"\x7fELF .. \xff Go buildinf: ..".to_vec();
+        let keep = |path: &str, data: &[u8]| {
+            w.process(path, data.len() as u64, &mut &data[..])
+                .unwrap()
+                .0
+                .is_some()
+        };
+        assert!(!keep("/usr/lib/libx.so", &lib));
+        assert!(keep("/app/server", &go));
+        // A glob still keeps a file that happens to be an executable.
+        assert!(keep("/app/kept", &lib));
+        // Without markers every executable is kept.
+        let all = Wants::new(&ContentRequest {
+            executables: true,
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(
+            all.process("/usr/lib/libx.so", lib.len() as u64, &mut &lib[..])
+                .unwrap()
+                .0
+                .is_some()
+        );
     }
 
     #[test]

@@ -331,6 +331,11 @@ pub struct ContentRequest {
     pub max_file_size: u64,
     /// Size cap for executables kept because of `executables`.
     pub max_binary_size: u64,
+    /// When non-empty, an executable is kept only if its bytes contain one of these markers
+    /// (the Go build-info magic, cargo-auditable's section name, …); the others are streamed
+    /// through the scanners and dropped, so an image's shared libraries are not held in memory.
+    /// Empty keeps every executable.
+    pub executable_markers: Vec<Vec<u8>>,
     /// Scanners run over file contents while streaming (secrets, content regexes).
     pub scanners: Vec<Arc<dyn ContentScanner>>,
 }
@@ -342,6 +347,7 @@ impl Default for ContentRequest {
             executables: false,
             max_file_size: 16 * 1024 * 1024,
             max_binary_size: 256 * 1024 * 1024,
+            executable_markers: Vec::new(),
             scanners: Vec::new(),
         }
     }

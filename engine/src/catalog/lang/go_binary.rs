@@ -37,6 +37,9 @@ impl Cataloger for GoBinaryCataloger {
     fn executables(&self) -> bool {
         true
     }
+    fn executable_markers(&self) -> &'static [&'static [u8]] {
+        &[MAGIC]
+    }
     fn catalog(&self, file: &FileRef<'_>, cx: &CatalogCx<'_>) -> Result<Found, CatalogError> {
         let mut found = Found::default();
         let Some(info) =
