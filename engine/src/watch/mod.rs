@@ -30,6 +30,8 @@ pub mod run;
 pub mod stored;
 
 #[cfg(test)]
+mod attach_tests;
+#[cfg(test)]
 mod delivery_tests;
 #[cfg(test)]
 mod receivers;
