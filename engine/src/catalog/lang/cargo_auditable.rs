@@ -51,6 +51,8 @@ impl Cataloger for CargoAuditableCataloger {
         true
     }
     fn executable_markers(&self) -> &'static [&'static [u8]] {
+        // The section name is in every auditable binary's section table (ELF `.shstrtab`,
+        // Mach-O `sectname`, PE section header).
         const MARKERS: &[&[u8]] = &[SECTION.as_bytes()];
         MARKERS
     }
@@ -254,6 +256,19 @@ mod tests {
         assert!(at("/bin/broken").contains("zlib"), "{:?}", inv.problems);
         assert!(at("/bin/partial").contains("#1"), "{:?}", inv.problems);
         assert!(at("/bin/shape").contains("packages"), "{:?}", inv.problems);
+    }
+
+    #[test]
+    fn executables_with_the_section_name_are_retained() {
+        let r = crate::catalog::content_request();
+        assert!(r.executable_markers.iter().any(|m| m == SECTION.as_bytes()));
+        for format in [BinaryFormat::Elf, BinaryFormat::MachO, BinaryFormat::Coff] {
+            let bin = with_section(format, &zlib(DEPS.as_bytes()));
+            assert!(
+                bin.windows(SECTION.len()).any(|w| w == SECTION.as_bytes()),
+                "{format:?}"
+            );
+        }
     }
 
     #[test]
