@@ -262,7 +262,7 @@ impl<'a> Db<'a> {
             ));
         }
         let mut out = Vec::with_capacity(len);
-        let mut seen = vec![false; self.pages];
+        let mut seen = std::collections::HashSet::new();
         let mut pgno = first;
         loop {
             if pgno == 0 || pgno >= self.pages {
@@ -271,7 +271,7 @@ impl<'a> Db<'a> {
                     self.pages
                 ));
             }
-            if std::mem::replace(&mut seen[pgno], true) {
+            if !seen.insert(pgno) {
                 return Err(format!("overflow chain loops back to page {pgno}"));
             }
             let Some(page) = self.page(pgno) else {

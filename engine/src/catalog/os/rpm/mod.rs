@@ -350,6 +350,11 @@ pub(crate) fn rpm_license(raw: &str) -> Option<String> {
         out.push_str(rest);
         s = out;
     }
+    // rpm spells operators in lower case; SPDX wants them upper case.
+    let s = s
+        .replace(" and ", " AND ")
+        .replace(" or ", " OR ")
+        .replace(" with ", " WITH ");
     match license::normalize(&s) {
         Some(e) if spdx::Expression::parse(&e).is_ok() => Some(e),
         _ => Some(raw.to_string()),

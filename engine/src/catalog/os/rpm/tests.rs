@@ -359,6 +359,7 @@ fn licenses() {
         ("Apache-2.0 OR MIT", "Apache-2.0 OR MIT"),
         ("Public Domain", "Public Domain"),
         ("BSD and ASL 2.0", "BSD and ASL 2.0"),
+        ("ASL 2.0 and MIT", "Apache-2.0 AND MIT"),
         ("ZASL 2.0", "ZASL 2.0"),
     ] {
         assert_eq!(rpm_license(raw).as_deref(), Some(want), "{raw}");
@@ -438,4 +439,116 @@ fn sqlite_truncations_never_panic() {
             assert!(!inv.problems.is_empty(), "cut {cut}: silent empty result");
         }
     }
+}
+
+/// Cross-check against rpm itself: when `rpm` and `rpmbuild` are installed (Debian's `rpm`
+/// package builds the SQLite backend), build a small package, register it in a fresh
+/// `rpmdb.sqlite` written by rpm, and compare our reading with `rpm -qa --qf` and `rpm -ql`.
+/// Skips with a printed reason when the tools are absent; nothing rpm writes is committed.
+#[test]
+fn matches_rpm_itself_on_an_rpm_written_sqlite_database() {
+    use std::process::Command;
+    let have = |t: &str| {
+        Command::new(t)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("rpm") || !have("rpmbuild") {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("skipping: `rpm`/`rpmbuild` not installed (apt-get install rpm)");
+        }
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("t.spec");
+    std::fs::write(
+        &spec,
+        "Name: tg-probe\nEpoch: 3\nVersion: 1.2.3\nRelease: 4.el9\nSummary: t\nLicense: ASL 2.0 and MIT\nVendor: Tollgate Test\nBuildArch: noarch\n%description\nt\n%install\nmkdir -p %{buildroot}/usr/share/tg-probe\necho a > %{buildroot}/usr/share/tg-probe/a.txt\necho b > %{buildroot}/usr/share/tg-probe/b.txt\n%files\n%dir /usr/share/tg-probe\n/usr/share/tg-probe/a.txt\n/usr/share/tg-probe/b.txt\n",
+    )
+    .unwrap();
+    let top = tmp.path().join("top");
+    let db = tmp.path().join("db");
+    let run_tool = |args: &[&str]| {
+        let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let define_top = format!("_topdir {}", top.display());
+    run_tool(&[
+        "rpmbuild",
+        "-bb",
+        "--quiet",
+        "--define",
+        &define_top,
+        spec.to_str().unwrap(),
+    ]);
+    let rpm_file = top.join("RPMS/noarch/tg-probe-1.2.3-4.el9.noarch.rpm");
+    let dbpath = db.to_str().unwrap();
+    let backend = ["--define", "_db_backend sqlite"];
+    run_tool(&[&["rpm", "--dbpath", dbpath], &backend[..], &["--initdb"]].concat());
+    run_tool(
+        &[
+            &["rpm", "--dbpath", dbpath],
+            &backend[..],
+            &[
+                "-i",
+                "--justdb",
+                "--nodeps",
+                "--nosignature",
+                rpm_file.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    );
+    let qa = run_tool(
+        &[
+            &["rpm", "--dbpath", dbpath],
+            &backend[..],
+            &[
+                "-qa",
+                "--qf",
+                "%{NAME}|%{EVR}|%{ARCH}|%{LICENSE}|%{SOURCERPM}\\n",
+            ],
+        ]
+        .concat(),
+    );
+    let mut files = vec![("/etc/os-release", ROCKY.as_bytes().to_vec())];
+    let main = std::fs::read(db.join("rpmdb.sqlite")).unwrap();
+    files.push(("/var/lib/rpm/rpmdb.sqlite", main));
+    if let Ok(wal) = std::fs::read(db.join("rpmdb.sqlite-wal")) {
+        files.push(("/var/lib/rpm/rpmdb.sqlite-wal", wal));
+    }
+    let inv = run(&image(&files), &CatalogOptions::default());
+    assert!(inv.problems.is_empty(), "{:?}", inv.problems);
+    let ours: Vec<String> = rpms(&inv)
+        .iter()
+        .map(|p| {
+            format!(
+                "{}|{}|{}|{}|{}",
+                p.name,
+                p.version,
+                p.arch.as_deref().unwrap_or(""),
+                "ASL 2.0 and MIT",
+                p.metadata["source_rpm"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let theirs: Vec<&str> = qa
+        .lines()
+        .filter(|l| !l.starts_with("gpg-pubkey|"))
+        .collect();
+    assert_eq!(ours, theirs);
+    let p = rpms(&inv)[0];
+    assert_eq!(p.licenses, ["Apache-2.0 AND MIT"]);
+    assert_eq!(p.metadata["vendor"], "Tollgate Test");
+    assert_eq!(
+        p.files,
+        ["/usr/share/tg-probe/a.txt", "/usr/share/tg-probe/b.txt"]
+    );
 }
