@@ -6,15 +6,20 @@
 //! 1. `META-INF/maven/<g>/<a>/pom.properties` (`groupId`, `artifactId`, `version`). An archive
 //!    may hold several (shaded jars): each becomes a package. The archive's *own* package is the
 //!    one whose `artifactId` matches the file name (`log4j-core-2.14.1.jar` →
-//!    `log4j-core`), or the only one when there is just one.
+//!    `log4j-core`), or the only one when there is just one and neither the file name's version
+//!    nor the manifest's `Implementation-Version`/`Bundle-Version` contradicts it (else it is a
+//!    shaded library and the archive's own identity comes from tier 3/4).
 //! 2. `META-INF/maven/<g>/<a>/pom.xml` for a `<g>/<a>` directory without `pom.properties`
 //!    (own coordinates, parent's group/version as fallback, simple `${…}` properties).
-//! 3. `META-INF/MANIFEST.MF` main section, when it carries a version: version =
-//!    `Implementation-Version`, else `Bundle-Version`, else `Specification-Version`, else
-//!    (Jenkins) `Plugin-Version`; name = Jenkins `Short-Name`, else `Implementation-Title`
-//!    (when it is one word, not a prose title), else `Bundle-SymbolicName` (without its
-//!    `;attributes`), else `Specification-Title` (one word), else `Automatic-Module-Name`, else
-//!    the file name's name part; group = `Implementation-Vendor-Id`, else Jenkins `Group-Id`,
+//! 3. `META-INF/MANIFEST.MF` main section, when it carries a version, combined with the file
+//!    name the way syft does it: name = Jenkins `Short-Name`, else the file name's name part
+//!    (`guice.jar` → `guice`; a Maven artifactId far more often than the manifest's titles), else
+//!    `Implementation-Title` (when one word, not a prose title), else `Bundle-SymbolicName`
+//!    (without `;attributes`), else `Specification-Title`, else `Automatic-Module-Name`;
+//!    version = the file name's version (`asm-9.4.jar`), else `Implementation-Version`, else
+//!    `Bundle-Version`, else `Specification-Version`, else (Jenkins) `Plugin-Version`; group =
+//!    `Implementation-Vendor-Id`, else Jenkins `Group-Id`, else a reverse-domain
+//!    `Bundle-SymbolicName` / `Automatic-Module-Name` / `Extension-Name` (`com.google.inject`),
 //!    else none (the purl is then `pkg:maven/<name>@<version>`).
 //! 4. The file name, `name-1.2.3.jar` (see [`filename`]); marked `metadata.evidence =
 //!    "filename"` so the OS-ownership rule drops it when a distro package owns the file.
@@ -418,7 +423,21 @@ impl Walk<'_> {
                     || stem == c.artifact
                     || stem == format!("{}-{}", c.artifact, c.version)
             })
-            .or((coords.len() == 1).then_some(0));
+            .or_else(|| {
+                // A lone pom whose artifactId does not match the file name is still the
+                // archive's own (a renamed `app.jar`) unless the file name's or the manifest's
+                // version says otherwise (`guice-4.2.3.jar` shading one cglib pom).
+                let [(c, _, _)] = coords.as_slice() else {
+                    return None;
+                };
+                let manifest_version = manifest.and_then(|m| {
+                    ["Implementation-Version", "Bundle-Version"]
+                        .iter()
+                        .find_map(|k| m.get(k))
+                });
+                let agrees = |v: Option<&str>| v.is_none_or(|v| v.is_empty() || v == c.version);
+                (agrees(Some(file_version.as_str())) && agrees(manifest_version)).then_some(0)
+            });
         let manifest_licenses: Vec<String> = manifest
             .and_then(|m| m.get("Bundle-License"))
             .map(manifest::bundle_licenses)
@@ -455,12 +474,14 @@ impl Walk<'_> {
         if own.is_some() {
             return;
         }
-        let from_manifest = manifest.and_then(|m| manifest_identity(m, &file_stem_name));
+        let from_manifest =
+            manifest.and_then(|m| manifest_identity(m, &file_stem_name, &file_version));
         let mut p = match from_manifest {
             Some((name, version, group)) => {
                 let mut p = package(&name, &version, &group, &location, "manifest");
                 if let Some(m) = manifest {
                     for (key, meta) in [
+                        ("Implementation-Title", "implementation_title"),
                         ("Bundle-SymbolicName", "bundle_symbolic_name"),
                         ("Automatic-Module-Name", "automatic_module_name"),
                         ("Main-Class", "main_class"),
@@ -517,41 +538,69 @@ fn package(name: &str, version: &str, group: &str, location: &Location, evidence
     p
 }
 
-/// (name, version, group) from a manifest main section, when it has a version.
-fn manifest_identity(m: &manifest::Manifest, file_name: &str) -> Option<(String, String, String)> {
-    let version = [
+/// (name, version, group) for an archive without its own pom, from its manifest and file
+/// name, as syft chooses them; `None` when the manifest has no version.
+fn manifest_identity(
+    m: &manifest::Manifest,
+    file_name: &str,
+    file_version: &str,
+) -> Option<(String, String, String)> {
+    let manifest_version = [
         "Implementation-Version",
         "Bundle-Version",
         "Specification-Version",
         "Plugin-Version",
     ]
     .iter()
-    .find_map(|k| m.get(k))?
-    .to_string();
-    let one_word = |v: &str| !v.chars().any(char::is_whitespace);
+    .find_map(|k| m.get(k))?;
+    let version = if file_version.is_empty() {
+        manifest_version
+    } else {
+        file_version
+    };
+    let one_word = |v: &&str| !v.is_empty() && !v.chars().any(char::is_whitespace);
+    let symbolic = m
+        .get("Bundle-SymbolicName")
+        .map(|v| v.split(';').next().unwrap_or(v).trim())
+        .filter(one_word);
     let name = m
         .get("Short-Name")
-        .filter(|v| one_word(v))
-        .or_else(|| m.get("Implementation-Title").filter(|v| one_word(v)))
-        .or_else(|| {
-            m.get("Bundle-SymbolicName")
-                .map(|v| v.split(';').next().unwrap_or(v).trim())
-                .filter(|v| !v.is_empty() && one_word(v))
-        })
-        .or_else(|| m.get("Specification-Title").filter(|v| one_word(v)))
-        .or_else(|| m.get("Automatic-Module-Name").filter(|v| one_word(v)))
-        .unwrap_or(file_name)
+        .filter(one_word)
+        .or(Some(file_name).filter(one_word))
+        .or_else(|| m.get("Implementation-Title").filter(one_word))
+        .or(symbolic)
+        .or_else(|| m.get("Specification-Title").filter(one_word))
+        .or_else(|| m.get("Automatic-Module-Name").filter(one_word))?
         .to_string();
-    if name.is_empty() {
-        return None;
-    }
     let group = m
         .get("Implementation-Vendor-Id")
         .or_else(|| m.get("Group-Id"))
-        .filter(|v| one_word(v))
+        .filter(one_word)
+        .or_else(|| {
+            symbolic
+                .or_else(|| m.get("Automatic-Module-Name"))
+                .or_else(|| m.get("Extension-Name"))
+                .filter(|v| looks_like_package(v))
+        })
         .unwrap_or("")
         .to_string();
-    Some((name, version, group))
+    Some((name, version.to_string(), group))
+}
+
+/// A reverse-domain Java package name (`org.objectweb.asm`, `com.google.inject`).
+fn looks_like_package(v: &str) -> bool {
+    const TLDS: &[&str] = &[
+        "org", "com", "io", "net", "javax", "jakarta", "edu", "dev", "ch", "de", "fr", "uk", "eu",
+        "info", "me",
+    ];
+    let mut labels = v.split('.');
+    labels.next().is_some_and(|first| TLDS.contains(&first))
+        && v.split('.').count() >= 2
+        && v.split('.').all(|l| {
+            !l.is_empty()
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
 }
 
 /// Group and artifact from the `META-INF/maven/<g>/<a>/` directory when the file omits them.

@@ -186,6 +186,44 @@ fn several_pom_properties_are_each_a_package_and_the_file_name_picks_the_own_one
 }
 
 #[test]
+fn a_lone_pom_of_a_shaded_library_is_not_the_archive_identity() {
+    let cglib = props("cglib", "cglib", "3.2.12");
+    let manifest: &[u8] = b"Bundle-SymbolicName: com.google.inject\nBundle-Version: 4.2.3\n";
+    let guice = jar(&[
+        ("META-INF/MANIFEST.MF", manifest),
+        (&pom_path("cglib", "cglib"), &cglib),
+    ]);
+    let inv = run(vec![
+        ("/usr/share/java/guice-4.2.3.jar", guice.clone()),
+        ("/usr/share/java/guice.jar", guice),
+    ]);
+    let purls: Vec<&str> = java(&inv).iter().map(|p| p.purl.as_str()).collect();
+    assert_eq!(
+        purls,
+        vec![
+            "pkg:maven/cglib/cglib@3.2.12",
+            "pkg:maven/cglib/cglib@3.2.12",
+            "pkg:maven/com.google.inject/guice@4.2.3",
+            "pkg:maven/com.google.inject/guice@4.2.3",
+        ]
+    );
+    assert!(
+        inv.packages
+            .iter()
+            .filter(|p| p.name == "cglib")
+            .all(|p| p.metadata.get("shaded") == Some(&serde_json::Value::Bool(true)))
+    );
+    // Renamed, no other evidence: the lone pom is the archive's own.
+    let app = jar(&[(
+        &pom_path("com.example", "svc"),
+        &props("com.example", "svc", "1.2"),
+    )]);
+    let inv = run(vec![("/app/app.jar", app)]);
+    assert_eq!(java(&inv).len(), 1);
+    assert_eq!(meta(java(&inv)[0], "shaded"), None);
+}
+
+#[test]
 fn pom_xml_when_there_is_no_pom_properties() {
     let pom = br#"<project><parent><groupId>org.acme</groupId><version>3.2.1</version></parent>
         <artifactId>widget</artifactId>
@@ -202,30 +240,45 @@ fn pom_xml_when_there_is_no_pom_properties() {
 fn manifest_only_identity() {
     let data = jar(&[(
         "META-INF/MANIFEST.MF",
-        b"Manifest-Version: 1.0\nImplementation-Title: mylib\nImplementation-Version: 2.3.4\nImplementation-Vendor-Id: org.acme\nBundle-License: EPL-2.0\n",
+        b"Manifest-Version: 1.0\nImplementation-Title: My Library\nImplementation-Version: 2.3.4\nImplementation-Vendor-Id: org.acme\nBundle-License: EPL-2.0\n",
     )]);
-    let inv = run(vec![("/opt/renamed.jar", data)]);
+    let inv = run(vec![("/opt/mylib.jar", data)]);
     let p = find(&inv, "mylib");
     assert_eq!(p.purl, "pkg:maven/org.acme/mylib@2.3.4");
     assert_eq!(meta(p, "evidence"), Some("manifest"));
+    assert_eq!(meta(p, "implementation_title"), Some("My Library"));
     assert_eq!(p.licenses, vec!["EPL-2.0"]);
 
-    // A prose title is not a name: the bundle symbolic name is next.
+    // As syft: the file name's name, the symbolic name as the group when it is a package name,
+    // and the file name's version over the manifest's.
     let osgi = jar(&[(
         "META-INF/MANIFEST.MF",
-        b"Implementation-Title: Some Nice Library\nBundle-SymbolicName: org.nice.lib;singleton:=true\nBundle-Version: 1.0.0\n",
+        b"Implementation-Title: ASM, a very small\n and fast framework\nBundle-SymbolicName: org.objectweb.asm;singleton:=true\nBundle-Version: 9.4.0.SNAPSHOT\nImplementation-Version: 9.4-SNAPSHOT\n",
     )]);
-    let inv = run(vec![("/opt/nice.jar", osgi)]);
-    let p = find(&inv, "org.nice.lib");
-    assert_eq!(p.version, "1.0.0");
-    assert_eq!(p.purl, "pkg:maven/org.nice.lib@1.0.0");
+    let inv = run(vec![
+        ("/usr/share/java/asm.jar", osgi.clone()),
+        ("/usr/share/java/asm-9.4.jar", osgi),
+    ]);
+    let purls: Vec<&str> = java(&inv).iter().map(|p| p.purl.as_str()).collect();
+    assert_eq!(
+        purls,
+        vec![
+            "pkg:maven/org.objectweb.asm/asm@9.4",
+            "pkg:maven/org.objectweb.asm/asm@9.4-SNAPSHOT"
+        ]
+    );
+    assert!(
+        java(&inv)
+            .iter()
+            .all(|p| meta(p, "evidence") == Some("manifest"))
+    );
 
     // Jenkins plugin manifest.
     let hpi = jar(&[(
         "META-INF/MANIFEST.MF",
         b"Short-Name: git\nPlugin-Version: 5.2.0\nGroup-Id: org.jenkins-ci.plugins\nLong-Name: Jenkins Git plugin\n",
     )]);
-    let inv = run(vec![("/var/jenkins_home/plugins/git.jpi", hpi)]);
+    let inv = run(vec![("/var/jenkins_home/plugins/git-client.jpi", hpi)]);
     let p = find(&inv, "git");
     assert_eq!(p.purl, "pkg:maven/org.jenkins-ci.plugins/git@5.2.0");
     assert_eq!(meta(p, "java_type"), Some("jenkins-plugin"));
