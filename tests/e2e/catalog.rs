@@ -514,7 +514,7 @@ fn sbom_reports_java_archives_nested_and_hostile() {
         .layer(
             Layer::new()
                 .file("app/shop.war", &war)
-                .file("opt/renamed.jar", &manifest_only)
+                .file("opt/tiny.jar", &manifest_only)
                 .file("opt/lib/commons-io-2.11.0.jar", &by_name),
         )
         .write_docker_archive(&archive, &["example/java:1"])
@@ -555,7 +555,7 @@ fn sbom_reports_java_archives_nested_and_hostile() {
             "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
             "/app/shop.war!/WEB-INF/lib/log4j-core-2.14.1.jar",
         ),
-        ("pkg:maven/org.acme/tiny@0.9", "/opt/renamed.jar"),
+        ("pkg:maven/org.acme/tiny@0.9", "/opt/tiny.jar"),
         (
             "pkg:maven/commons-io@2.11.0",
             "/opt/lib/commons-io-2.11.0.jar",
