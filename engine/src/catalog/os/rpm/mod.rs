@@ -19,7 +19,8 @@
 //!
 //! Not packages: `gpg-pubkey` entries (imported signing keys rpm keeps as pseudo-packages)
 //! are skipped. When one directory holds several formats, rpm reads one: `rpmdb.sqlite` wins
-//! over `Packages.db`, which wins over `Packages`; the others are skipped with a problem.
+//! over `Packages.db`, which wins over `Packages` (an empty newer file does not count); the
+//! others are skipped with a problem.
 //!
 //! Bad input never panics: a blob that does not decode, an index entry outside its blob, an
 //! absurd count, a non-UTF-8 string, a damaged page or slot is a problem naming the file and
@@ -76,7 +77,7 @@ impl Cataloger for RpmCataloger {
         if let Some(newer) = DB_NAMES
             .iter()
             .take_while(|n| **n != name)
-            .find(|n| cx.entry(&format!("{dir}/{n}")).is_some())
+            .find(|n| cx.entry(&format!("{dir}/{n}")).is_some_and(|e| e.size > 0))
         {
             found.problem(
                 ID,

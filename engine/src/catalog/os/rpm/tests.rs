@@ -243,6 +243,18 @@ fn newer_format_in_the_same_directory_wins() {
         Some("/var/lib/rpm/Packages")
     );
     assert!(inv.problems[0].message.contains("rpmdb.sqlite"));
+
+    // An empty newer file is a leftover, not the database.
+    let inv = run(
+        &image(&[
+            ("/etc/os-release", ROCKY.into()),
+            ("/var/lib/rpm/rpmdb.sqlite", Vec::new()),
+            ("/var/lib/rpm/Packages", testdata::bdb(&b, 4096, false)),
+        ]),
+        &CatalogOptions::default(),
+    );
+    assert_eq!(rpms(&inv).len(), 4, "{:?}", inv.problems);
+    assert_eq!(rpms(&inv)[0].locations[0].path, "/var/lib/rpm/Packages");
 }
 
 #[test]
