@@ -136,8 +136,16 @@ async fn scan_impl(
     // Open (and age-check) the DB before any download, so a stale DB fails fast.
     let db = open_db(opts)?;
 
-    let inventories: Vec<Inventory> = match &reference.source {
-        Source::Sbom { path } => vec![catalog::sbom_input::read(path)?],
+    // What the bundle's rules need read from the image (retrieved files, per-file digests).
+    let needs = bundle
+        .as_ref()
+        .map(policy::ContentNeeds::of)
+        .unwrap_or_default();
+    let inventories: Vec<(Inventory, policy::FileFacts)> = match &reference.source {
+        Source::Sbom { path } => vec![(
+            catalog::sbom_input::read(path)?,
+            policy::FileFacts::default(),
+        )],
         _ => {
             let mut request = catalog::content_request();
             let rules = bundle
@@ -145,6 +153,7 @@ async fn scan_impl(
                 .map(Bundle::content_rules)
                 .unwrap_or_default();
             request.scanners.push(Arc::new(SecretScanner::new(&rules)));
+            needs.extend(&mut request);
             let images = if all_platforms {
                 image::load_all_platforms(reference, &opts.load, &request).await?
             } else {
@@ -155,14 +164,15 @@ async fn scan_impl(
                 .map(|image| {
                     let mut inventory = catalog::run(image, &opts.catalog);
                     inventory.secrets = catalog::secrets::from_hits(&image.content_hits);
-                    inventory
+                    let facts = needs.collect(image, &mut inventory);
+                    (inventory, facts)
                 })
                 .collect()
         }
     };
 
     let mut outputs = Vec::with_capacity(inventories.len());
-    for mut inventory in inventories {
+    for (mut inventory, facts) in inventories {
         inventory
             .packages
             .sort_by(|a, b| (a.kind, &a.name, &a.version).cmp(&(b.kind, &b.name, &b.version)));
@@ -180,6 +190,7 @@ async fn scan_impl(
             input.tag = opts.tag.as_deref();
             input.db_built = matched.db_built;
             input.previous = previous.as_ref().map(|a| &a.inventory);
+            input.files = (!matches!(reference.source, Source::Sbom { .. })).then_some(&facts);
             policy::evaluate(b, &input)
         });
         let analysis = Analysis {

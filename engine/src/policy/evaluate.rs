@@ -15,7 +15,9 @@ use super::allowlist::Allowlists;
 use super::bundle::{Bundle, Rule};
 use super::gates::{self, Dockerfile, DockerfileMode, GateInput, RegexHit, RuleParams};
 use super::mapping::{ImageIdentity, ImageTag, selector_matches};
-use super::{Action, AllowlistRef, Evaluation, EvaluationProblem, RuleResult, TriggerHit};
+use super::{
+    Action, AllowlistRef, Evaluation, EvaluationProblem, FileFacts, RuleResult, TriggerHit,
+};
 use crate::catalog::Inventory;
 use crate::catalog::secrets::{CONTENT_PREFIX, rule_display};
 use crate::matcher::Match;
@@ -39,6 +41,9 @@ pub struct EvalInput<'a> {
     pub previous: Option<&'a Inventory>,
     /// The evaluation time (allowlist expiry, ages).
     pub now: DateTime<Utc>,
+    /// Per-file digests and dpkg md5sums, when the scan computed them ([`super::ContentNeeds`]);
+    /// `None` (e.g. re-evaluating a saved analysis) makes checksum checks unknowable.
+    pub files: Option<&'a FileFacts>,
 }
 
 impl<'a> EvalInput<'a> {
@@ -53,6 +58,7 @@ impl<'a> EvalInput<'a> {
             distro_data: None,
             previous: None,
             now,
+            files: None,
         }
     }
 }
@@ -106,6 +112,7 @@ fn gate_input<'a>(bundle: &Bundle, input: &EvalInput<'a>) -> GateInput<'a> {
         distro_data: input.distro_data,
         previous: input.previous,
         now: input.now,
+        files: input.files,
     }
 }
 
@@ -272,6 +279,9 @@ fn run_rule(
         eval.rules.push(result);
         return;
     };
+    if let Some(w) = missing_digests_warning(gi, rule, set_id) {
+        eval.warnings.push(w);
+    }
     if let Some((param, value, why)) = invalid_regex(rule, spec) {
         let details = format!(
             "rule `{}` ({}/{}) of `{set_id}`: param `{param}` value `{value}` is not a valid regular expression ({why}); the trigger was not evaluated",
@@ -326,6 +336,26 @@ fn run_rule(
         });
     }
     eval.rules.push(result);
+}
+
+/// A warning when a rule needs per-file digests the scan did not compute (a re-evaluated saved
+/// analysis): its checksum checks cannot hold, so it fires less than it would on the image.
+fn missing_digests_warning(gi: &GateInput<'_>, rule: &Rule, set_id: &str) -> Option<String> {
+    let (needed, have) = match (rule.gate.as_str(), rule.trigger.as_str()) {
+        ("files", "attribute_match") if rule.param("checksum").is_some() => {
+            ("sha256", gi.files.is_some_and(|f| f.sha256_computed))
+        }
+        ("packages", "verify") if rule.param("check") != Some("missing") => {
+            ("md5", gi.files.is_some_and(|f| f.md5_computed))
+        }
+        _ => return None,
+    };
+    (!have).then(|| {
+        format!(
+            "rule `{}` ({}/{}) of `{set_id}` needs file {needed} digests, which are computed only while scanning an image; its checksum checks were not evaluated",
+            rule.id, rule.gate, rule.trigger
+        )
+    })
 }
 
 /// The first param of `rule` that the trigger uses as a regex and that does not compile:

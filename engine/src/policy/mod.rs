@@ -13,6 +13,7 @@
 
 mod allowlist;
 pub mod bundle;
+pub mod content;
 mod error;
 mod evaluate;
 pub mod gates;
@@ -22,6 +23,7 @@ mod model;
 mod tests;
 
 pub use bundle::{Bundle, BundleFormat};
+pub use content::{ContentNeeds, FileFacts};
 pub use error::{BundleProblem, PolicyError, ProblemKind};
 pub use evaluate::{EvalInput, evaluate};
 pub use model::*;

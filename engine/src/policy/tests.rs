@@ -1061,3 +1061,191 @@ fn invalid_trigger_regexes_load_with_warning_and_fail_closed_at_evaluation() {
             .is_empty()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Per-file digests (`files/attribute_match` checksum, `packages/verify` changed) and
+// `retrieved_files`, from FileFacts and from the real image through ContentNeeds.
+
+fn rules_bundle(rules: &str) -> Bundle {
+    let text = format!(
+        r#"{{"id": "b", "version": "1_0",
+  "policies": [{{"id": "p", "version": "1_0", "rules": [{rules}]}}],
+  "whitelists": [],
+  "mappings": [{{"registry": "*", "repository": "*", "image": {{"type": "tag", "value": "*"}}, "policy_ids": ["p"], "whitelist_ids": []}}]}}"#
+    );
+    Bundle::from_text("inline.json", &text, false).unwrap()
+}
+
+fn fired_by(e: &Evaluation, rule: &str) -> Vec<String> {
+    e.hits
+        .iter()
+        .filter(|h| h.rule_id == rule)
+        .map(|h| h.check_output.clone())
+        .collect()
+}
+
+#[test]
+fn checksum_and_verify_fire_only_on_digest_mismatch() {
+    let inv = fixture_inventory();
+    let good = "900150983cd24fb0d6963f7d28e17f72";
+    let facts = FileFacts {
+        sha256: [("/etc/passwd".to_string(), "ab".repeat(32))].into(),
+        md5: [
+            ("/usr/bin/openssl".to_string(), "0".repeat(32)),
+            ("/usr/bin/passwd".to_string(), good.to_string()),
+        ]
+        .into(),
+        package_md5: [
+            (
+                "openssl".to_string(),
+                vec![
+                    ("/usr/bin/openssl".to_string(), good.to_string()),
+                    ("/usr/lib/libssl.so.3".to_string(), good.to_string()),
+                ],
+            ),
+            (
+                "passwd".to_string(),
+                vec![("/usr/bin/passwd".to_string(), good.to_string())],
+            ),
+        ]
+        .into(),
+        sha256_computed: true,
+        md5_computed: true,
+        md5_prefixes: Vec::new(),
+    };
+    let b = rules_bundle(&format!(
+        r#"{{"id": "eq", "gate": "files", "trigger": "attribute_match", "action": "WARN", "params": [{{"name": "filename", "value": "/etc/passwd"}}, {{"name": "checksum", "value": "{sum}"}}]}},
+           {{"id": "ne", "gate": "files", "trigger": "attribute_match", "action": "WARN", "params": [{{"name": "filename", "value": "/etc/passwd"}}, {{"name": "checksum", "value": "{sum}"}}, {{"name": "checksum_match", "value": "not_equals"}}]}},
+           {{"id": "other", "gate": "files", "trigger": "attribute_match", "action": "WARN", "params": [{{"name": "filename", "value": "/etc/passwd"}}, {{"name": "checksum", "value": "{other}"}}, {{"name": "checksum_match", "value": "not_equals"}}]}},
+           {{"id": "changed", "gate": "packages", "trigger": "verify", "action": "WARN", "params": [{{"name": "check", "value": "changed"}}]}},
+           {{"id": "missing", "gate": "packages", "trigger": "verify", "action": "WARN", "params": [{{"name": "check", "value": "missing"}}]}},
+           {{"id": "bin-only", "gate": "packages", "trigger": "verify", "action": "WARN", "params": [{{"name": "only_directories", "value": "/usr/bin"}}]}}"#,
+        sum = "ab".repeat(32),
+        other = "cd".repeat(32)
+    ));
+    let e = evaluate(
+        &b,
+        &EvalInput {
+            files: Some(&facts),
+            ..EvalInput::new(&inv, &[], now())
+        },
+    );
+    assert_eq!(
+        fired_by(&e, "eq"),
+        [format!(
+            "filename=/etc/passwd and checksum={s} op=equals specified_checksum={s}",
+            s = "ab".repeat(32)
+        )]
+    );
+    assert!(fired_by(&e, "ne").is_empty());
+    assert_eq!(fired_by(&e, "other").len(), 1);
+    // openssl's binary differs from dpkg's md5 (changed), its library is absent (missing);
+    // passwd matches (and is not an installed package of the fixture anyway).
+    let changed = "VERIFY check against package db for package 'openssl' failed on entry '/usr/bin/openssl' with status: 'changed'";
+    let missing = "VERIFY check against package db for package 'openssl' failed on entry '/usr/lib/libssl.so.3' with status: 'missing'";
+    assert_eq!(fired_by(&e, "changed"), [changed]);
+    assert_eq!(fired_by(&e, "missing"), [missing]);
+    assert_eq!(fired_by(&e, "bin-only"), [changed]);
+    assert!(!e.warnings.iter().any(|w| w.contains("digests")));
+    // Without digests (a saved analysis) checksum checks cannot hold, and say so.
+    let e = evaluate(&b, &EvalInput::new(&inv, &[], now()));
+    assert!(fired_by(&e, "eq").is_empty() && fired_by(&e, "changed").is_empty());
+    assert_eq!(
+        e.warnings.iter().filter(|w| w.contains("digests")).count(),
+        5,
+        "{:#?}",
+        e.warnings
+    );
+}
+
+fn real_image_with(b: &Bundle) -> Option<(Inventory, FileFacts)> {
+    let dir = testimage("debian-py-node")?;
+    let reference =
+        crate::image::Reference::parse(&format!("oci-dir:{}", dir.join("oci").display())).unwrap();
+    let needs = ContentNeeds::of(b);
+    let mut request = crate::catalog::content_request();
+    request.scanners.push(std::sync::Arc::new(
+        crate::catalog::secrets::SecretScanner::new(&b.content_rules()),
+    ));
+    needs.extend(&mut request);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let image = rt
+        .block_on(crate::image::load(
+            &reference,
+            &crate::image::LoadOptions::default(),
+            &request,
+        ))
+        .unwrap();
+    let mut inv = crate::catalog::run(&image, &crate::catalog::CatalogOptions::default());
+    inv.secrets = crate::catalog::secrets::from_hits(&image.content_hits);
+    let facts = needs.collect(&image, &mut inv);
+    Some((inv, facts))
+}
+
+#[test]
+fn real_image_retrieved_files_checksums_and_verify() {
+    use sha2::Digest;
+    let b = rules_bundle(
+        r#"{"id": "env", "gate": "retrieved_files", "trigger": "content_regex", "action": "STOP", "params": [{"name": "path", "value": "/app/.env"}, {"name": "regex", "value": "AWS_DEFAULT_REGION=eu-"}, {"name": "check", "value": "match"}]},
+           {"id": "env-no", "gate": "retrieved_files", "trigger": "content_regex", "action": "STOP", "params": [{"name": "path", "value": "/app/.env"}, {"name": "regex", "value": "NOPE="}, {"name": "check", "value": "match"}]},
+           {"id": "server", "gate": "retrieved_files", "trigger": "content_not_available", "action": "WARN", "params": [{"name": "path", "value": "/app/server.js"}]},
+           {"id": "gone", "gate": "retrieved_files", "trigger": "content_not_available", "action": "WARN", "params": [{"name": "path", "value": "/app/.npmrc"}]},
+           {"id": "passwd-sum", "gate": "files", "trigger": "attribute_match", "action": "WARN", "params": [{"name": "filename", "value": "/etc/passwd"}, {"name": "checksum", "value": "0000"}, {"name": "checksum_match", "value": "not_equals"}]},
+           {"id": "verify", "gate": "packages", "trigger": "verify", "action": "WARN", "params": [{"name": "only_directories", "value": "/usr/bin,/bin"}]}"#,
+    );
+    let Some((inv, facts)) = real_image_with(&b) else {
+        return;
+    };
+    assert!(inv.retrieved_files.contains_key("/app/.env"));
+    assert!(!inv.secrets.iter().any(|s| s.rule.starts_with("digest:")));
+    assert!(
+        inv.secrets
+            .iter()
+            .any(|s| s.path == "/app/.env" && s.rule == "AWS_ACCESS_KEY")
+    );
+    let passwd = inv.retrieved_files.get("/etc/passwd").unwrap();
+    let want = hex::encode(sha2::Sha256::digest(passwd.as_bytes()));
+    assert_eq!(facts.sha256.get("/etc/passwd"), Some(&want));
+    assert!(
+        facts.package_md5.contains_key("coreutils"),
+        "no dpkg md5sums read"
+    );
+    assert!(facts.md5.contains_key("/usr/bin/ls") && !facts.md5.contains_key("/app/server.js"));
+    let e = evaluate(
+        &b,
+        &EvalInput {
+            tag: Some(TAG),
+            files: Some(&facts),
+            ..EvalInput::new(&inv, &[], now())
+        },
+    );
+    assert_eq!(
+        e.hits
+            .iter()
+            .find(|h| h.rule_id == "env")
+            .map(|h| h.trigger_id.as_str()),
+        Some("env+file:///app/.env")
+    );
+    assert!(fired_by(&e, "env-no").is_empty());
+    assert!(fired_by(&e, "server").is_empty());
+    assert_eq!(
+        fired_by(&e, "gone"),
+        ["Cannot locate file in the image analysis"]
+    );
+    assert_eq!(
+        fired_by(&e, "passwd-sum"),
+        [format!(
+            "filename=/etc/passwd and checksum={want} op=not_equals specified_checksum=0000"
+        )]
+    );
+    // An unmodified Debian image: every dpkg file under /usr/bin and /bin (merged /usr) is
+    // present with dpkg's md5.
+    assert!(
+        fired_by(&e, "verify").is_empty(),
+        "{:#?}",
+        fired_by(&e, "verify")
+    );
+}

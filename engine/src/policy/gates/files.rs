@@ -3,8 +3,10 @@
 //! Reads `Inventory.files` (path, kind, permission bits) and the content-regex hits prepared in
 //! [`GateInput::content`]. Modes are printed like Python's `oct()` of the full `st_mode`
 //! (file-type bits included: `0o104755`, directories `0o42775`), because whitelists in real
-//! bundles hash those messages. The inventory carries no per-file checksums, so
-//! `attribute_match` checksum checks cannot hold (documented in the README).
+//! bundles hash those messages. `attribute_match` checksums come from [`GateInput::files`]
+//! (sha256 computed during the scan only for the files such rules name); when they were not
+//! computed (a re-evaluated saved analysis, a file over the size cap) the check cannot hold and
+//! the rule does not fire (the evaluator adds a warning).
 
 use super::{
     Fired, Gate, GateInput, ParamKind, ParamSpec, RuleParams, TriggerSpec, py_oct, re_match_start,
@@ -139,9 +141,18 @@ fn attribute_match(input: &GateInput<'_>, p: &RuleParams<'_>, out: &mut Vec<Fire
     let mut msg = format!("filename={filename}");
     let mut checked = false;
     if let Some(sum) = p.get_nonempty("checksum") {
-        // No per-file digests in the inventory: the check cannot hold.
-        let _ = sum;
-        return;
+        let Some(actual) = file_sha256(input, filename) else {
+            return;
+        };
+        let op = p.get("checksum_match").unwrap_or("equals");
+        let equal = actual.eq_ignore_ascii_case(sum.trim());
+        if equal != (op == "equals") {
+            return;
+        }
+        checked = true;
+        msg.push_str(&format!(
+            " and checksum={actual} op={op} specified_checksum={sum}"
+        ));
     }
     if let Some(mode) = p.get_nonempty("mode") {
         let Some(wanted) = parse_octal(mode) else {
@@ -167,6 +178,19 @@ fn attribute_match(input: &GateInput<'_>, p: &RuleParams<'_>, out: &mut Vec<Fire
     if checked {
         out.push(Fired::msg(msg));
     }
+}
+
+/// The sha256 of `filename` computed during the scan (the rule's path as written, or its
+/// normalised form).
+fn file_sha256<'a>(input: &GateInput<'a>, filename: &str) -> Option<&'a str> {
+    let facts = input.files?;
+    facts
+        .sha256
+        .get(filename)
+        .or_else(|| {
+            crate::image::normalize_path(filename).and_then(|n| facts.sha256.get(n.as_str()))
+        })
+        .map(String::as_str)
 }
 
 fn suid(input: &GateInput<'_>, _: &RuleParams<'_>, out: &mut Vec<Fired>) {

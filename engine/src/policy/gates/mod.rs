@@ -269,6 +269,8 @@ pub struct GateInput<'a> {
     pub previous: Option<&'a Inventory>,
     /// Evaluation time.
     pub now: DateTime<Utc>,
+    /// Per-file digests and package md5sums, when computed.
+    pub files: Option<&'a crate::policy::FileFacts>,
 }
 
 /// A rule's params, validated: lower-cased canonical names → values, defaults applied.

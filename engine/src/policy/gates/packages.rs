@@ -1,9 +1,11 @@
 //! Gate `packages`: required packages, denylisted packages, and verification of OS-package
 //! file manifests against the image's files.
 //!
-//! Reads `Inventory.packages` and `Inventory.files`. `verify` can only detect `missing` files:
-//! the inventory keeps no per-file digests from the package DBs, so `changed` never fires
-//! (documented in the README).
+//! Reads `Inventory.packages` and `Inventory.files`. `verify` reports `missing` files from each
+//! OS package's file list, and `changed` files whose md5 (computed during the scan only when a
+//! `verify` rule can check `changed`) differs from dpkg's `md5sums` ([`GateInput::files`]).
+//! Only dpkg records digests Tollgate reads; rpm and apk packages are checked for `missing`
+//! only. dpkg's md5sums exclude conffiles, so config files are skipped as Anchore does.
 
 use std::cmp::Ordering;
 
@@ -155,30 +157,122 @@ fn required(input: &GateInput<'_>, p: &RuleParams<'_>, out: &mut Vec<Fired>) {
 fn verify(input: &GateInput<'_>, p: &RuleParams<'_>, out: &mut Vec<Fired>) {
     let only_packages = p.list("only_packages");
     let only_dirs = p.list("only_directories");
-    if p.get("check") == Some("changed") {
-        return;
+    let check = p.get("check");
+    let selected = |pkg: &str, file: &str| {
+        (only_packages.is_empty() || only_packages.iter().any(|n| n == pkg))
+            && (only_dirs.is_empty() || only_dirs.iter().any(|d| file.starts_with(d.as_str())))
+    };
+    let fire = |out: &mut Vec<Fired>, pkg: &str, file: &str, status: &str| {
+        out.push(Fired {
+            package: Some(pkg.to_string()),
+            ..Fired::msg(format!("VERIFY check against package db for package '{pkg}' failed on entry '{file}' with status: '{status}'"))
+        });
+    };
+    let tree = Tree::new(&input.inventory.files);
+    let mut missing_reported = std::collections::HashSet::new();
+    if check != Some("changed") {
+        for pkg in input.inventory.packages.iter().filter(|p| p.kind.is_os()) {
+            for file in &pkg.files {
+                if selected(&pkg.name, file) && tree.find(file).is_none() {
+                    missing_reported.insert((pkg.name.as_str(), file.as_str()));
+                    fire(out, &pkg.name, file, "missing");
+                }
+            }
+        }
     }
-    let present: std::collections::HashSet<&str> = input
+    let Some(facts) = input.files.filter(|f| f.md5_computed) else {
+        return;
+    };
+    let installed: std::collections::HashSet<&str> = input
         .inventory
-        .files
+        .packages
         .iter()
-        .map(|f| f.path.as_str())
+        .filter(|p| p.kind == PackageType::Deb)
+        .map(|p| p.name.as_str())
         .collect();
-    for pkg in input.inventory.packages.iter().filter(|p| p.kind.is_os()) {
-        if !only_packages.is_empty() && !only_packages.contains(&pkg.name) {
+    for (pkg, entries) in &facts.package_md5 {
+        if !installed.contains(pkg.as_str()) {
             continue;
         }
-        for file in &pkg.files {
-            if !only_dirs.is_empty() && !only_dirs.iter().any(|d| file.starts_with(d.as_str())) {
+        for (file, recorded) in entries {
+            if !selected(pkg, file) {
                 continue;
             }
-            if !present.contains(file.as_str()) {
-                out.push(Fired {
-                    package: Some(pkg.name.clone()),
-                    ..Fired::msg(format!("VERIFY check against package db for package '{}' failed on entry '{file}' with status: 'missing'", pkg.name))
-                });
+            match tree.find(file) {
+                None => {
+                    if check != Some("changed")
+                        && !missing_reported.contains(&(pkg.as_str(), file.as_str()))
+                    {
+                        fire(out, pkg, file, "missing");
+                    }
+                }
+                Some(entry) => {
+                    // Only regular files have content digests; a digest absent because the
+                    // file is over the size cap or outside md5_prefixes proves nothing.
+                    if check == Some("missing")
+                        || !matches!(entry.kind, crate::image::FileKind::Regular)
+                    {
+                        continue;
+                    }
+                    if let Some(actual) = facts.md5.get(entry.path.as_str())
+                        && actual != recorded
+                    {
+                        fire(out, pkg, file, "changed");
+                    }
+                }
             }
         }
+    }
+}
+
+/// The image's file list with symlinked directories followed, as a path lookup inside the
+/// image sees them (`/bin/ls` is `/usr/bin/ls` when `/bin -> usr/bin`, as in merged-/usr
+/// Debian, whose package lists still name `/bin/...`).
+struct Tree<'a> {
+    by_path: std::collections::HashMap<&'a str, &'a crate::image::FileEntry>,
+}
+
+impl<'a> Tree<'a> {
+    fn new(files: &'a [crate::image::FileEntry]) -> Self {
+        Tree {
+            by_path: files.iter().map(|f| (f.path.as_str(), f)).collect(),
+        }
+    }
+
+    /// The entry at `path`, following symlinks in its directory part (at most 40 hops).
+    fn find(&self, path: &str) -> Option<&'a crate::image::FileEntry> {
+        let mut current = path.to_string();
+        for _ in 0..40 {
+            if let Some(e) = self.by_path.get(current.as_str()) {
+                return Some(e);
+            }
+            // The longest existing prefix that is a symlink.
+            let mut cut = current.len();
+            let rewritten = loop {
+                let Some(i) = current[..cut].rfind('/') else {
+                    break None;
+                };
+                if i == 0 {
+                    break None;
+                }
+                cut = i;
+                let dir = &current[..i];
+                if let Some(e) = self.by_path.get(dir)
+                    && e.kind == crate::image::FileKind::Symlink
+                    && let Some(target) = &e.link_target
+                {
+                    let base = dir.rsplit_once('/').map_or("", |(b, _)| b);
+                    let joined = if target.starts_with('/') {
+                        format!("{target}{}", &current[i..])
+                    } else {
+                        format!("{base}/{target}{}", &current[i..])
+                    };
+                    break crate::image::normalize_path(&joined);
+                }
+            };
+            current = rewritten?;
+        }
+        None
     }
 }
 
@@ -215,6 +309,32 @@ impl Gate for Packages {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tree_follows_symlinked_directories() {
+        use crate::image::{FileEntry, FileKind};
+        let f = |path: &str, kind: FileKind, target: Option<&str>| FileEntry {
+            path: path.into(),
+            kind,
+            link_target: target.map(Into::into),
+            ..Default::default()
+        };
+        let files = vec![
+            f("/bin", FileKind::Symlink, Some("usr/bin")),
+            f("/usr/bin", FileKind::Directory, None),
+            f("/usr/bin/ls", FileKind::Regular, None),
+            f("/lib", FileKind::Symlink, Some("/usr/lib")),
+            f("/loop", FileKind::Symlink, Some("loop")),
+        ];
+        let t = Tree::new(&files);
+        assert_eq!(
+            t.find("/bin/ls").map(|e| e.path.as_str()),
+            Some("/usr/bin/ls")
+        );
+        assert!(t.find("/bin/cat").is_none());
+        assert!(t.find("/lib/x").is_none());
+        assert!(t.find("/loop/x").is_none());
+    }
 
     #[test]
     fn natural_order() {
