@@ -272,6 +272,33 @@ pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Opt
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
+/// `Channel::target` of a channel whose whole address is a secret URL (webhook, Slack, Teams):
+/// scheme and host only.
+pub(crate) fn url_target(url: Option<&Secret>) -> String {
+    url.map_or_else(
+        || "<url from env, unset>".into(),
+        |u| redact_url(u.expose()),
+    )
+}
+
+/// POSTs `payload` as JSON to `url` and classifies the outcome (the incoming-webhook channels:
+/// Slack, Teams). `what` names the channel kind in errors; the URL never appears in them.
+pub(crate) async fn post_json(
+    cx: &SendCx,
+    url: &Secret,
+    payload: &serde_json::Value,
+    what: &'static str,
+) -> Result<(), SendError> {
+    let body = serde_json::to_vec(payload)
+        .map_err(|e| SendError::permanent(format!("cannot encode the {what} body: {e}")))?;
+    let req = cx
+        .http
+        .post(url.expose())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body);
+    execute(req, what).await.map(|_| ())
+}
+
 /// Sends a prepared request and classifies the outcome. The response body is returned on 2xx.
 pub(crate) async fn execute(
     request: reqwest::RequestBuilder,

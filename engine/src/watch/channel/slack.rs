@@ -8,8 +8,8 @@
 use serde::Deserialize;
 
 use super::{
-    BoxFuture, Channel, ChannelKind, ChannelSpec, Grouping, Outgoing, SendCx, SendError, execute,
-    not_ready, package_lines, redact_url, severity_label, vuln_link,
+    BoxFuture, Channel, ChannelKind, ChannelSpec, Grouping, Outgoing, SendCx, SendError, not_ready,
+    package_lines, post_json, severity_label, url_target, vuln_link,
 };
 use crate::watch::config::Secret;
 use crate::watch::error::WatchError;
@@ -113,10 +113,7 @@ impl Channel for Slack {
     }
 
     fn target(&self) -> String {
-        self.url.as_ref().map_or_else(
-            || "<url from env, unset>".into(),
-            |u| redact_url(u.expose()),
-        )
+        url_target(self.url.as_ref())
     }
 
     fn grouping(&self) -> Grouping {
@@ -144,14 +141,7 @@ impl Channel for Slack {
             let Some(url) = &self.url else {
                 return Err(not_ready(&self.name));
             };
-            let body = serde_json::to_vec(&message(batch))
-                .map_err(|e| SendError::permanent(format!("cannot encode the Slack body: {e}")))?;
-            let req = cx
-                .http
-                .post(url.expose())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-            execute(req, "slack").await.map(|_| ())
+            post_json(cx, url, &message(batch), "slack").await
         })
     }
 }

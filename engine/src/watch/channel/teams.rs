@@ -8,8 +8,8 @@
 use serde::Deserialize;
 
 use super::{
-    BoxFuture, Channel, ChannelKind, ChannelSpec, Grouping, Outgoing, SendCx, SendError, execute,
-    not_ready, package_lines, redact_url, severity_label, vuln_link,
+    BoxFuture, Channel, ChannelKind, ChannelSpec, Grouping, Outgoing, SendCx, SendError, not_ready,
+    package_lines, post_json, severity_label, url_target, vuln_link,
 };
 use crate::watch::config::Secret;
 use crate::watch::error::WatchError;
@@ -105,10 +105,7 @@ impl Channel for Teams {
     }
 
     fn target(&self) -> String {
-        self.url.as_ref().map_or_else(
-            || "<url from env, unset>".into(),
-            |u| redact_url(u.expose()),
-        )
+        url_target(self.url.as_ref())
     }
 
     fn grouping(&self) -> Grouping {
@@ -136,14 +133,7 @@ impl Channel for Teams {
             let Some(url) = &self.url else {
                 return Err(not_ready(&self.name));
             };
-            let body = serde_json::to_vec(&card(batch))
-                .map_err(|e| SendError::permanent(format!("cannot encode the Teams card: {e}")))?;
-            let req = cx
-                .http
-                .post(url.expose())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-            execute(req, "teams").await.map(|_| ())
+            post_json(cx, url, &card(batch), "teams").await
         })
     }
 }

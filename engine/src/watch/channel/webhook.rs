@@ -13,7 +13,7 @@ use sha2::Sha256;
 
 use super::{
     BoxFuture, Channel, ChannelKind, ChannelSpec, Grouping, Outgoing, SendCx, SendError, execute,
-    not_ready, redact_url,
+    not_ready, url_target,
 };
 use crate::watch::config::Secret;
 use crate::watch::error::WatchError;
@@ -117,10 +117,7 @@ impl Channel for Webhook {
     }
 
     fn target(&self) -> String {
-        self.url.as_ref().map_or_else(
-            || "<url from env, unset>".into(),
-            |u| redact_url(u.expose()),
-        )
+        url_target(self.url.as_ref())
     }
 
     fn grouping(&self) -> Grouping {
