@@ -150,6 +150,12 @@ impl Wants {
             if !is_exec && !want_glob && scanners.is_empty() {
                 return Ok((None, Vec::new()));
             }
+            if is_exec
+                && !want_glob
+                && let Some(markers) = &self.markers
+            {
+                return self.filter_executable(path, size, magic, read, markers, &scanners);
+            }
         }
         let target = if is_exec {
             size
@@ -183,6 +189,64 @@ impl Wants {
                 .is_none_or(|m| m.find(&data[..]).is_some());
         let keep = is_wanted_exec || (want_glob && data.len() as u64 == size);
         Ok((keep.then(|| Arc::from(data.into_boxed_slice())), hits))
+    }
+}
+
+thread_local! {
+    /// Per-thread buffer executables are read into while looking for markers, reused from file
+    /// to file so most of them (shared libraries) cost no allocation, zeroing or page faults.
+    static EXEC_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Buffers above this size are freed after use instead of being kept for the next file.
+const EXEC_BUF_KEEP: usize = 64 * 1024 * 1024;
+
+impl Wants {
+    /// Reads one executable (its 4 magic bytes already read) into the thread's reused buffer,
+    /// runs the scanners over it and keeps a copy only when it contains one of `markers`.
+    fn filter_executable<R: Read>(
+        &self,
+        path: &str,
+        size: u64,
+        magic: [u8; 4],
+        read: &mut R,
+        markers: &aho_corasick::AhoCorasick,
+        scanners: &[&Arc<dyn ContentScanner>],
+    ) -> io::Result<Processed> {
+        // `size` is at most `max_binary_size` (checked by the caller), so this is bounded.
+        let n = usize::try_from(size)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "file too large"))?;
+        EXEC_BUF.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            if buf.len() < n {
+                buf.resize(n, 0);
+            }
+            buf[..4].copy_from_slice(&magic);
+            let result = read.read_exact(&mut buf[4..n]).map_err(|e| {
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file data ends before its declared size",
+                    )
+                } else {
+                    e
+                }
+            });
+            let out = result.map(|()| {
+                let data = &buf[..n];
+                let scan_len = n.min(usize::try_from(self.max_file_size).unwrap_or(usize::MAX));
+                let mut hits = Vec::new();
+                for s in scanners {
+                    hits.extend(s.scan(path, &data[..scan_len]));
+                }
+                let keep = markers.find(data).is_some();
+                (keep.then(|| Arc::from(data)), hits)
+            });
+            if buf.len() > EXEC_BUF_KEEP {
+                *buf = Vec::new();
+            }
+            out
+        })
     }
 }
 
