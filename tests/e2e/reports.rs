@@ -68,6 +68,42 @@ pub(crate) fn xmllint(file: &Path) {
     );
 }
 
+/// Validates a CycloneDX document against `cyclonedx/bom-<version>.schema.json`, with the side
+/// schemas it references registered by URL.
+pub(crate) fn validate_cyclonedx(version: &str, instance: &Value) {
+    let Some(bom) = shared_schema(&format!("cyclonedx/bom-{version}.schema.json")) else {
+        return;
+    };
+    let dir = bom.parent().unwrap().to_path_buf();
+    let registry = jsonschema::Registry::new()
+        .add(
+            "http://cyclonedx.org/schema/spdx.schema.json",
+            read_json(&dir.join("spdx.schema.json")),
+        )
+        .unwrap()
+        .add(
+            "http://cyclonedx.org/schema/jsf-0.82.schema.json",
+            read_json(&dir.join("jsf-0.82.schema.json")),
+        )
+        .unwrap()
+        .prepare()
+        .unwrap();
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .build(&read_json(&bom))
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .take(10)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "CycloneDX {version}: {}",
+        errors.join("\n")
+    );
+}
+
 pub(crate) fn read_json(p: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -97,6 +133,10 @@ fn every_report_validates_for_the_shared_images() {
             &format!("markdown={}", o("summary.md")),
             "-o",
             &format!("table={}", o("table.txt")),
+            "-o",
+            &format!("cyclonedx-json@1.5={}", o("gl-sbom.cdx.json")),
+            "-o",
+            &format!("cyclonedx-json={}", o("sbom.cdx.json")),
             "--fail-on",
             "critical",
         ])
@@ -118,6 +158,13 @@ fn every_report_validates_for_the_shared_images() {
             &read_json(&out.path().join("gl.json")),
         );
         xmllint(&out.path().join("junit.xml"));
+        let cdx15 = read_json(&out.path().join("gl-sbom.cdx.json"));
+        assert_eq!(cdx15["specVersion"], "1.5");
+        validate_cyclonedx("1.5", &cdx15);
+        let cdx16 = read_json(&out.path().join("sbom.cdx.json"));
+        assert_eq!(cdx16["specVersion"], "1.6");
+        validate_cyclonedx("1.6", &cdx16);
+        assert_eq!(cdx15["components"], cdx16["components"], "{image}");
         let md = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
         assert!(md.chars().count() <= 65_536);
         // The exit code and every report agree on the decision.

@@ -1,4 +1,10 @@
-//! [`Analysis`] → CycloneDX 1.6 JSON (`-o cyclonedx-json`), with our own serde types.
+//! [`Analysis`] → CycloneDX 1.6 JSON (`-o cyclonedx-json`), or 1.5 (`-o cyclonedx-json@1.5`),
+//! with our own serde types.
+//!
+//! Why 1.5 too: GitLab ingests CycloneDX 1.4 and, since 16.7, 1.5 (`artifacts:reports:cyclonedx`);
+//! 1.6 ingestion is not documented, so the GitLab component asks for 1.5 (syft's `FORMAT@VERSION`
+//! convention). Everything written here exists in 1.5 already, so the two differ only in
+//! `specVersion` and `$schema`; both are validated against the official schemas in tests.
 //!
 //! - `metadata.component` is the image (`type: container`, version = manifest digest or
 //!   image id); the distro is an `operating-system` component; every package is a `library`
@@ -22,8 +28,11 @@ use crate::catalog::Package;
 use crate::matcher::{FixState, Match};
 use crate::types::Severity;
 
-/// The CycloneDX spec version written.
+/// The CycloneDX spec version written by default.
 pub const SPEC_VERSION: &str = "1.6";
+
+/// Spec versions that can be asked for (`cyclonedx-json@VERSION`), default first.
+pub const SPEC_VERSIONS: &[&str] = &["1.6", "1.5"];
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -162,6 +171,19 @@ struct Affects {
 
 /// Renders `analysis` as a CycloneDX 1.6 document.
 pub fn to_json(analysis: &Analysis) -> serde_json::Value {
+    to_json_spec(analysis, None)
+}
+
+/// Renders `analysis` as a CycloneDX document of spec `version` (one of [`SPEC_VERSIONS`];
+/// `None` or anything else: [`SPEC_VERSION`]).
+pub fn to_json_spec(analysis: &Analysis, version: Option<&str>) -> serde_json::Value {
+    let (spec_version, schema) = match version {
+        Some("1.5") => ("1.5", "http://cyclonedx.org/schema/bom-1.5.schema.json"),
+        _ => (
+            SPEC_VERSION,
+            "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        ),
+    };
     let inv = &analysis.inventory;
     let image_ref = "image".to_string();
     let (image_name, image_version) = image_identity(analysis);
@@ -189,9 +211,9 @@ pub fn to_json(analysis: &Analysis) -> serde_json::Value {
         .map(vulnerability)
         .collect::<Vec<_>>();
     let bom = Bom {
-        schema: "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        schema,
         bom_format: "CycloneDX",
-        spec_version: SPEC_VERSION,
+        spec_version,
         serial_number: serial_number(analysis),
         version: 1,
         metadata: Metadata {

@@ -562,6 +562,84 @@ fn gitlab_remediations_patch_the_dockerfile() {
     assert!(matches!(err, ReportError::Dockerfile { .. }));
 }
 
+/// Validates a CycloneDX document against `cyclonedx/bom-<version>.schema.json`, with the side
+/// schemas it references registered by URL.
+pub(crate) fn validate_cyclonedx(version: &str, instance: &Value) {
+    let Some(bom) = shared_schema(&format!("cyclonedx/bom-{version}.schema.json")) else {
+        return;
+    };
+    let dir = bom.parent().unwrap().to_path_buf();
+    let read = |p: PathBuf| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
+    let registry = jsonschema::Registry::new()
+        .add(
+            "http://cyclonedx.org/schema/spdx.schema.json",
+            read(dir.join("spdx.schema.json")),
+        )
+        .unwrap()
+        .add(
+            "http://cyclonedx.org/schema/jsf-0.82.schema.json",
+            read(dir.join("jsf-0.82.schema.json")),
+        )
+        .unwrap()
+        .prepare()
+        .unwrap();
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .build(&read(bom))
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(20)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "CycloneDX {version}:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn cyclonedx_writes_1_6_by_default_and_1_5_on_request() {
+    for name in FIXTURES {
+        let a = fixture(name);
+        let default: Value = serde_json::from_str(&render("cyclonedx-json", &a, &opts())).unwrap();
+        assert_eq!(default["specVersion"], "1.6");
+        validate_cyclonedx("1.6", &default);
+        let explicit: Value =
+            serde_json::from_str(&render("cyclonedx-json@1.6", &a, &opts())).unwrap();
+        assert_eq!(explicit, default);
+        let gitlab: Value =
+            serde_json::from_str(&render("cyclonedx-json@1.5", &a, &opts())).unwrap();
+        assert_eq!(gitlab["specVersion"], "1.5");
+        assert_eq!(
+            gitlab["$schema"],
+            "http://cyclonedx.org/schema/bom-1.5.schema.json"
+        );
+        validate_cyclonedx("1.5", &gitlab);
+        assert_eq!(gitlab["components"], default["components"]);
+        assert_eq!(gitlab["vulnerabilities"], default["vulnerabilities"]);
+    }
+    let s = OutputSpec::parse("cdx-json@1.5=gl-sbom.cdx.json").unwrap();
+    assert_eq!((s.format(), s.version()), ("cyclonedx-json", Some("1.5")));
+    for bad in [
+        "cyclonedx-json@1.4",
+        "cyclonedx-json@",
+        "sarif@2.1.0",
+        "json@1",
+    ] {
+        match OutputSpec::parse(bad) {
+            Err(ReportError::BadSpec { reason, .. }) => {
+                assert!(reason.contains("version"), "{bad}: {reason}");
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}
+
 /// Validates JUnit XML with `xmllint --schema`; skips (or fails in CI) when xmllint is absent.
 pub(crate) fn xmllint(xml: &str) {
     let Some(xsd) = shared_schema("junit/junit-10.xsd") else {

@@ -44,8 +44,15 @@ pub(crate) struct ValueAdapter {
     pub(crate) aliases: &'static [&'static str],
     /// Help line.
     pub(crate) description: &'static str,
-    /// The projection.
-    pub(crate) render: fn(&Analysis) -> serde_json::Value,
+    /// Versions accepted as `FORMAT@VERSION`.
+    pub(crate) versions: &'static [&'static str],
+    /// The projection, given the version asked for (`None`: the default).
+    pub(crate) render: fn(&Analysis, Option<&str>) -> serde_json::Value,
+}
+
+/// `spdx-json` (one version).
+pub(crate) fn spdx_json(analysis: &Analysis, _version: Option<&str>) -> serde_json::Value {
+    super::spdx::to_json(analysis)
 }
 
 impl Adapter for ValueAdapter {
@@ -61,13 +68,17 @@ impl Adapter for ValueAdapter {
         self.description
     }
 
+    fn versions(&self) -> &'static [&'static str] {
+        self.versions
+    }
+
     fn write(
         &self,
         analysis: &Analysis,
-        _cx: &RenderCx<'_>,
+        cx: &RenderCx<'_>,
         out: &mut dyn Write,
     ) -> Result<(), ReportError> {
-        let value = (self.render)(analysis);
+        let value = (self.render)(analysis, cx.version);
         serde_json::to_writer_pretty(&mut *out, &value).map_err(|source| ReportError::Json {
             format: self.id,
             source,

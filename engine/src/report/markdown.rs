@@ -299,6 +299,7 @@ mod tests {
             options: &opts,
             color: false,
             template: None,
+            version: None,
         };
         let out = render(&a, &cx, COMMENT_LIMIT);
         assert!(chars(&out) <= COMMENT_LIMIT, "{}", chars(&out));

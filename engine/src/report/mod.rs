@@ -81,6 +81,9 @@ pub struct RenderCx<'a> {
     pub color: bool,
     /// The template file, for the template adapter.
     pub template: Option<&'a Path>,
+    /// The format version asked for with `FORMAT@VERSION` (one of [`Adapter::versions`]),
+    /// `None` for the adapter's default.
+    pub version: Option<&'a str>,
 }
 
 /// One output format. Implementers are unit structs listed in [`ADAPTERS`].
@@ -93,6 +96,11 @@ pub trait Adapter: Sync {
     }
     /// One line for `--help`.
     fn description(&self) -> &'static str;
+    /// Versions accepted as `FORMAT@VERSION`, default first; empty when the format has one
+    /// version only.
+    fn versions(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// True when the format needs a template file (`template:TEMPLATE`).
     fn needs_template(&self) -> bool {
         false
@@ -118,14 +126,16 @@ pub static ADAPTERS: &[&dyn Adapter] = &[
     &json::ValueAdapter {
         id: "cyclonedx-json",
         aliases: &["cyclonedx", "cdx-json"],
-        description: "CycloneDX JSON SBOM (GitLab `artifacts:reports:cyclonedx`)",
-        render: cyclonedx::to_json,
+        description: "CycloneDX JSON SBOM, spec 1.6 (`cyclonedx-json@1.5` for GitLab `artifacts:reports:cyclonedx`)",
+        versions: cyclonedx::SPEC_VERSIONS,
+        render: cyclonedx::to_json_spec,
     },
     &json::ValueAdapter {
         id: "spdx-json",
         aliases: &["spdx"],
         description: "SPDX 2.3 JSON SBOM",
-        render: spdx::to_json,
+        versions: &[],
+        render: json::spdx_json,
     },
 ];
 
@@ -157,6 +167,7 @@ pub enum Destination {
 pub struct OutputSpec {
     adapter: &'static dyn Adapter,
     template: Option<PathBuf>,
+    version: Option<String>,
     destination: Destination,
     raw: String,
 }
@@ -166,6 +177,7 @@ impl std::fmt::Debug for OutputSpec {
         f.debug_struct("OutputSpec")
             .field("format", &self.adapter.id())
             .field("template", &self.template)
+            .field("version", &self.version)
             .field("destination", &self.destination)
             .finish()
     }
@@ -175,12 +187,14 @@ impl PartialEq for OutputSpec {
     fn eq(&self, other: &Self) -> bool {
         self.adapter.id() == other.adapter.id()
             && self.template == other.template
+            && self.version == other.version
             && self.destination == other.destination
     }
 }
 
 impl OutputSpec {
-    /// Parses `FORMAT`, `FORMAT=-`, `FORMAT=FILE` or `template:TEMPLATE[=FILE]`.
+    /// Parses `FORMAT[@VERSION]`, `FORMAT[@VERSION]=-`, `FORMAT[@VERSION]=FILE` or
+    /// `template:TEMPLATE[=FILE]`.
     pub fn parse(spec: &str) -> Result<OutputSpec, ReportError> {
         let raw = spec.to_string();
         let bad = |reason: &str| ReportError::BadSpec {
@@ -198,6 +212,10 @@ impl OutputSpec {
         let (format, template) = match head.split_once(':') {
             Some((f, t)) => (f.trim(), Some(t.trim())),
             None => (head, None),
+        };
+        let (format, version) = match format.split_once('@') {
+            Some((f, v)) => (f.trim(), Some(v.trim())),
+            None => (format, None),
         };
         if format.is_empty() {
             return Err(bad("the format is missing before `=`"));
@@ -228,6 +246,23 @@ impl OutputSpec {
             }
             (false, None) => None,
         };
+        let version = match version {
+            None => None,
+            Some(v) if adapter.versions().contains(&v) => Some(v.to_string()),
+            Some(v) if adapter.versions().is_empty() => {
+                return Err(bad(&format!(
+                    "`{}` has one version only; drop `@{v}`",
+                    adapter.id()
+                )));
+            }
+            Some(v) => {
+                return Err(bad(&format!(
+                    "`{}` has no version `{v}`; use one of {}",
+                    adapter.id(),
+                    adapter.versions().join(", ")
+                )));
+            }
+        };
         let destination = match file {
             None | Some("-") => Destination::Stdout,
             Some("") => return Err(bad("the file name after `=` is empty")),
@@ -236,6 +271,7 @@ impl OutputSpec {
         Ok(OutputSpec {
             adapter,
             template,
+            version,
             destination,
             raw,
         })
@@ -256,6 +292,11 @@ impl OutputSpec {
     /// Where it goes.
     pub fn destination(&self) -> &Destination {
         &self.destination
+    }
+
+    /// The version asked for with `FORMAT@VERSION`.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
     }
 
     /// The template file, for `template:` specs.
@@ -279,6 +320,7 @@ impl OutputSpec {
             options: opts,
             color,
             template: self.template.as_deref(),
+            version: self.version.as_deref(),
         };
         let mut buf = Vec::new();
         self.adapter.write(analysis, &cx, &mut buf)?;

@@ -129,6 +129,7 @@ mod tests {
             options: o,
             color: false,
             template: None,
+            version: None,
         }
     }
 
