@@ -2,7 +2,8 @@
 //! the GitHub REST API (checking each request's method, path, auth and body shape), the
 //! composite `action.yml` executed step by step with a simulated `GITHUB_*` environment, the
 //! GitLab component validated against GitLab's CI schema with its job scripts run, and the
-//! Jenkins step's flags checked against `tollgate scan --help`.
+//! Jenkins step's flags checked against `tollgate scan --help` and the step itself run by
+//! `groovy` under `jenkins/test/harness.groovy` (mocked pipeline steps, the real binary).
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stderr)]
 
@@ -693,6 +694,7 @@ fn gitlab_component_validates_and_its_jobs_run() {
         format!("oci-dir:{}", img.join("oci").display()),
     );
     values.insert("fail_on".into(), "critical".into());
+    values.insert("dockerfile".into(), "Dockerfile".into());
     let mut jobs_yaml = jobs_text.clone();
     for (k, v) in &values {
         jobs_yaml = jobs_yaml.replace(&format!("$[[ inputs.{k} ]]"), v);
@@ -710,6 +712,12 @@ fn gitlab_component_validates_and_its_jobs_run() {
 
     // Run the jobs' scripts with `tollgate` on PATH and the job variables set.
     let work = tempfile::tempdir().unwrap();
+    // The checked-out repository's Dockerfile (every image layer maps to its FROM line).
+    std::fs::write(
+        work.path().join("Dockerfile"),
+        "FROM debian:12\nCOPY app /app\n",
+    )
+    .unwrap();
     let bindir = work.path().join("bin");
     std::fs::create_dir_all(&bindir).unwrap();
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_tollgate"), bindir.join("tollgate")).unwrap();
@@ -743,10 +751,35 @@ fn gitlab_component_validates_and_its_jobs_run() {
     for p in scan["artifacts"]["paths"].as_array().unwrap() {
         assert!(work.path().join(p.as_str().unwrap()).exists(), "{p}");
     }
-    validate(
-        "gitlab/container-scanning-report-format-15.2.1.json",
-        &read_json(&work.path().join("gl-container-scanning-report.json")),
-    );
+    let gl = read_json(&work.path().join("gl-container-scanning-report.json"));
+    validate("gitlab/container-scanning-report-format-15.2.1.json", &gl);
+    // GitLab ingests CycloneDX 1.4/1.5: the component asks for 1.5.
+    let cdx = read_json(&work.path().join("gl-sbom-tollgate.cdx.json"));
+    assert_eq!(cdx["specVersion"], "1.5");
+    super::reports::validate_cyclonedx("1.5", &cdx);
+    // With the Dockerfile, fixable OS-package findings get a patch that `git apply` accepts.
+    let fixable_os = gl["vulnerabilities"].as_array().unwrap().iter().any(|v| {
+        v["solution"].as_str().unwrap_or("").starts_with("Upgrade ")
+            && matches!(
+                v["details"]["package_type"]["value"].as_str(),
+                Some("deb" | "apk" | "rpm")
+            )
+    });
+    let rems = gl["remediations"].as_array().unwrap();
+    assert_eq!(!rems.is_empty(), fixable_os, "{rems:?}");
+    if let Some(r) = rems.first() {
+        let diff = base64::engine::general_purpose::STANDARD
+            .decode(r["diff"].as_str().unwrap())
+            .unwrap();
+        std::fs::write(work.path().join("fix.patch"), diff).unwrap();
+        let applied = std::process::Command::new("git")
+            .args(["apply", "--check", "fix.patch"])
+            .current_dir(work.path())
+            .status();
+        if let Ok(status) = applied {
+            assert!(status.success(), "the remediation patch applies");
+        }
+    }
     xmllint(&work.path().join("tollgate-junit.xml"));
     let o = run_job(gate);
     assert_eq!(o.status.code(), Some(1), "gate job fails the pipeline");
@@ -776,4 +809,137 @@ fn jenkins_step_uses_only_existing_scan_flags() {
     assert!(groovy.contains("junit("));
     assert!(groovy.contains("unstable("));
     assert!(groovy.contains("error("));
+}
+
+/// A `JAVA_HOME` that works for Debian's `groovy` launcher: `$JAVA_HOME` when it holds
+/// `bin/java`, else the directory the `java` on `PATH` resolves into.
+fn java_home() -> Option<PathBuf> {
+    if let Some(h) = std::env::var_os("JAVA_HOME").map(PathBuf::from)
+        && h.join("bin/java").is_file()
+    {
+        return Some(h);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("java"))
+        .find(|j| j.is_file())
+        .and_then(|j| std::fs::canonicalize(j).ok())
+        .and_then(|j| j.parent()?.parent().map(Path::to_path_buf))
+}
+
+/// Runs the Jenkins step under the Groovy harness; `None` (with the reason printed) when
+/// `groovy` or a JRE is not installed.
+fn run_jenkins_step(workdir: &Path, args: &Value) -> Option<Value> {
+    let Some(home) = java_home() else {
+        eprintln!("skipping the Jenkins step run: no Java runtime (apt-get install groovy)");
+        return None;
+    };
+    let out = match std::process::Command::new("groovy")
+        .env("JAVA_HOME", &home)
+        .arg(root().join("jenkins/test/harness.groovy"))
+        .arg(root().join("jenkins/vars/tollgateScan.groovy"))
+        .arg(workdir)
+        .arg(args.to_string())
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!(
+                "skipping the Jenkins step run: groovy not available ({e}; apt-get install groovy)"
+            );
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "harness failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().rev().find(|l| l.starts_with('{')).unwrap();
+    Some(serde_json::from_str(line).unwrap())
+}
+
+#[test]
+fn jenkins_step_maps_policy_actions_to_build_results() {
+    let Some(img) = testimages("distroless-like") else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let bundle = |action: &str| {
+        json!({
+            "id": format!("always-{action}"),
+            "version": "1_0",
+            "policies": [{"id": "p", "version": "1_0", "rules": [
+                {"id": "r1", "gate": "always", "trigger": "always", "action": action, "params": []}
+            ]}],
+            "whitelists": [],
+            "mappings": [{"name": "all", "registry": "*", "repository": "*",
+                "image": {"type": "tag", "value": "*"}, "policy_ids": ["p"], "whitelist_ids": []}]
+        })
+    };
+    let image = format!("oci-dir:{}", img.join("oci").display());
+    let cases = [
+        ("STOP", json!({}), "FAILURE"),
+        ("STOP", json!({"stopResult": "UNSTABLE"}), "UNSTABLE"),
+        ("WARN", json!({}), "UNSTABLE"),
+        ("GO", json!({}), "SUCCESS"),
+    ];
+    for (i, (action, extra, expected)) in cases.iter().enumerate() {
+        let policy = format!("policy-{i}.json");
+        std::fs::write(work.path().join(&policy), bundle(action).to_string()).unwrap();
+        let mut args = json!({
+            "image": image,
+            "tollgate": env!("CARGO_BIN_EXE_tollgate"),
+            "policy": policy,
+            "reportDir": format!("reports-{i}"),
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            args[k] = v.clone();
+        }
+        let Some(r) = run_jenkins_step(work.path(), &args) else {
+            return;
+        };
+        assert_eq!(r["result"], *expected, "{action} {extra}: {r:#}");
+        // Reports are archived and JUnit published whatever the decision.
+        let archived: Vec<&str> = r["archivedFiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        for f in ["analysis.json", "junit.xml", "tollgate.sarif", "summary.md"] {
+            let p = format!("reports-{i}/{f}");
+            assert!(
+                archived.contains(&p.as_str()),
+                "{p} not archived: {archived:?}"
+            );
+        }
+        assert_eq!(r["junit"].as_array().unwrap().len(), 1, "{r:#}");
+        assert_eq!(
+            r["junit"][0]["testResults"],
+            format!("reports-{i}/junit.xml")
+        );
+        xmllint(&work.path().join(format!("reports-{i}/junit.xml")));
+        match (*action, *expected) {
+            ("STOP", "FAILURE") => {
+                assert!(
+                    r["error"].as_str().unwrap().contains("failed the gate"),
+                    "{r:#}"
+                );
+                assert!(r["returned"].is_null());
+            }
+            ("STOP", _) => assert_eq!(r["returned"]["exitCode"], 1),
+            ("WARN", _) => {
+                assert!(r["error"].is_null());
+                assert_eq!(r["returned"]["warn"], true);
+                assert_eq!(r["returned"]["decision"], "pass");
+            }
+            _ => {
+                assert!(r["error"].is_null());
+                assert!(r["unstable"].as_array().unwrap().is_empty());
+                assert_eq!(r["returned"]["decision"], "pass");
+            }
+        }
+    }
 }
