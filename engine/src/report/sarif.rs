@@ -18,6 +18,11 @@
 //!   first, then unreferenced rules; a warning is logged and recorded in the run's
 //!   `invocations[0].toolExecutionNotifications` and `properties.tollgate-truncated`.
 //!
+//! * Performance: results and rules are moved into the log (never cloned) and the log is
+//!   serialised straight to bytes once per size check; gzip runs only when the uncompressed size
+//!   could exceed the limit (zlib's `deflateBound`), at the default level (an overestimate of
+//!   `upload-sarif`'s best level). Logs above [`PRETTY_MAX_RESULTS`] results are compact.
+//!
 //! Suppressed matches and allowlisted hits are included (with a SARIF `suppressions` entry) only
 //! with `--show-suppressed`.
 
