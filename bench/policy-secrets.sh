@@ -5,7 +5,8 @@
 # Tollgate: `tollgate scan docker-archive:X --no-db --no-store --policy <secret_scans-only bundle>`
 # (image read + catalog + secret scan + policy: strictly more work than Trivy's run).
 # Trivy:    `trivy image --scanners secret --input X` with a fresh cache dir each run.
-# Prints the median wall time of RUNS runs per tool and the ratio Tollgate/Trivy (target ≤ 0.5).
+# Prints the median wall time of RUNS runs per tool, the ratio Tollgate/Trivy (target ≤ 0.5) and
+# the peak-RSS ratio of the last run (GNU time).
 #
 #   bash bench/policy-secrets.sh              # RUNS=3 IMAGES="debian-py-node fat"
 set -euo pipefail
@@ -32,24 +33,25 @@ JSON
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf '%-16s %10s %10s %8s %s\n' image tollgate_s trivy_s ratio "secrets found (tollgate / trivy)"
+printf '%-16s %10s %10s %8s %9s %s\n' image tollgate_s trivy_s ratio rss_ratio "secrets found (tollgate / trivy)"
 for img in $IMAGES; do
   tar="$T/$img/docker-archive.tar"
   [ -f "$tar" ] || { echo "bench: $tar missing" >&2; exit 1; }
   tg=(); tv=()
   for _ in $(seq "$RUNS"); do
     s=$(now)
-    "$BIN" scan "docker-archive:$tar" --no-db --no-store --policy "$work/secrets.json" -q \
+    /usr/bin/time -f %M -o "$work/tg.rss" "$BIN" scan "docker-archive:$tar" --no-db --no-store --policy "$work/secrets.json" -q \
       -o "json=$work/tg.json" >/dev/null 2>&1 || true
     tg+=("$(echo "$(now) - $s" | bc)")
     rm -rf "$work/trivy-cache"
     s=$(now)
-    trivy image --quiet --cache-dir "$work/trivy-cache" --scanners secret --format json \
+    /usr/bin/time -f %M -o "$work/tv.rss" trivy image --quiet --cache-dir "$work/trivy-cache" --scanners secret --format json \
       --output "$work/tv.json" --input "$tar" >/dev/null 2>&1 || true
     tv+=("$(echo "$(now) - $s" | bc)")
   done
   mt=$(printf '%s\n' "${tg[@]}" | median); mv=$(printf '%s\n' "${tv[@]}" | median)
   n_tg=$(python3 -c "import json;print(len(json.load(open('$work/tg.json'))['inventory']['secrets']))" 2>/dev/null || echo "?")
   n_tv=$(python3 -c "import json;print(sum(len(r.get('Secrets') or []) for r in json.load(open('$work/tv.json')).get('Results') or []))" 2>/dev/null || echo "?")
-  printf '%-16s %10.2f %10.2f %8.2f %s / %s\n' "$img" "$mt" "$mv" "$(echo "$mt / $mv" | bc -l)" "$n_tg" "$n_tv"
+  rss=$(echo "$(tail -1 "$work/tg.rss") / $(tail -1 "$work/tv.rss")" | bc -l)
+  printf '%-16s %10.2f %10.2f %8.2f %9.2f %s / %s\n' "$img" "$mt" "$mv" "$(echo "$mt / $mv" | bc -l)" "$rss" "$n_tg" "$n_tv"
 done
