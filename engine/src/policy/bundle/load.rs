@@ -341,19 +341,29 @@ fn duplicates(cx: &mut Cx, ids: &[(String, SourceSpan)], what: &str) {
     }
 }
 
-fn rule_set(cx: &mut Cx, node: &Node, v2: bool) -> Option<(RuleSet, SourceSpan)> {
-    let what_kind = if v2 { "rule set" } else { "policy" };
+/// The fields a rule set and an allowlist share: an object with a required `id`, a `version`,
+/// an optional `name` and `description` (v2) / `comment` (v1).
+struct Header {
+    id: String,
+    id_span: SourceSpan,
+    /// `policy `ID`` / `allowlist `ID`` for messages.
+    what: String,
+    name: String,
+    description: String,
+}
+
+fn header(cx: &mut Cx, node: &Node, v2: bool, kind: &str) -> Option<Header> {
     if !matches!(node.kind, NodeKind::Object(_)) {
         cx.problem(
             ProblemKind::BadField,
             node.span,
-            format!("each {what_kind} must be an object"),
+            format!("each {kind} must be an object"),
             None,
         );
         return None;
     }
-    let (id, id_span) = cx.str_field(node, "id", true, &format!("a {what_kind}"))?;
-    let what = format!("{what_kind} `{id}`");
+    let (id, id_span) = cx.str_field(node, "id", true, &format!("a {kind}"))?;
+    let what = format!("{kind} `{id}`");
     version_field(cx, node, v2, &what);
     let name = cx
         .str_field(node, "name", false, &what)
@@ -368,6 +378,23 @@ fn rule_set(cx: &mut Cx, node: &Node, v2: bool) -> Option<(RuleSet, SourceSpan)>
         )
         .map(|s| s.0)
         .unwrap_or_default();
+    Some(Header {
+        id,
+        id_span,
+        what,
+        name,
+        description,
+    })
+}
+
+fn rule_set(cx: &mut Cx, node: &Node, v2: bool) -> Option<(RuleSet, SourceSpan)> {
+    let Header {
+        id,
+        id_span,
+        what,
+        name,
+        description,
+    } = header(cx, node, v2, if v2 { "rule set" } else { "policy" })?;
     let mut rules = Vec::new();
     for (i, r) in cx.array(node, "rules", true, &what).iter().enumerate() {
         if let Some(rule) = rule(cx, r, v2, &id, i) {
@@ -792,32 +819,13 @@ pub(crate) fn parse_expiry(v: &str, v2: bool) -> Option<DateTime<Utc>> {
 }
 
 fn allowlist(cx: &mut Cx, node: &Node, v2: bool) -> Option<(Allowlist, SourceSpan)> {
-    let kind = if v2 { "allowlist" } else { "whitelist" };
-    if !matches!(node.kind, NodeKind::Object(_)) {
-        cx.problem(
-            ProblemKind::BadField,
-            node.span,
-            format!("each {kind} must be an object"),
-            None,
-        );
-        return None;
-    }
-    let (id, span) = cx.str_field(node, "id", true, &format!("a {kind}"))?;
-    let what = format!("{kind} `{id}`");
-    version_field(cx, node, v2, &what);
-    let name = cx
-        .str_field(node, "name", false, &what)
-        .map(|s| s.0)
-        .unwrap_or_default();
-    let description = cx
-        .str_field(
-            node,
-            if v2 { "description" } else { "comment" },
-            false,
-            &what,
-        )
-        .map(|s| s.0)
-        .unwrap_or_default();
+    let Header {
+        id,
+        id_span: span,
+        what,
+        name,
+        description,
+    } = header(cx, node, v2, if v2 { "allowlist" } else { "whitelist" })?;
     let mut items = Vec::new();
     for item in cx.array(node, "items", true, &what) {
         let iwhat = format!("an item of {what}");
