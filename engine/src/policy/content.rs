@@ -258,16 +258,7 @@ impl ContentScanner for DigestScanner {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn bundle(rules: &str) -> Bundle {
-        let text = format!(
-            r#"{{"id": "b", "version": "1_0",
-  "policies": [{{"id": "p", "version": "1_0", "rules": [{rules}]}}],
-  "whitelists": [],
-  "mappings": [{{"registry": "*", "repository": "*", "image": {{"type": "tag", "value": "*"}}, "policy_ids": ["p"], "whitelist_ids": []}}]}}"#
-        );
-        Bundle::from_text("inline.json", &text, false).unwrap()
-    }
+    use crate::policy::tests::rules_bundle as bundle;
 
     #[test]
     fn digests_only_when_a_rule_needs_them() {

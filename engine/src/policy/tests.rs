@@ -1066,7 +1066,7 @@ fn invalid_trigger_regexes_load_with_warning_and_fail_closed_at_evaluation() {
 // Per-file digests (`files/attribute_match` checksum, `packages/verify` changed) and
 // `retrieved_files`, from FileFacts and from the real image through ContentNeeds.
 
-fn rules_bundle(rules: &str) -> Bundle {
+pub(crate) fn rules_bundle(rules: &str) -> Bundle {
     let text = format!(
         r#"{{"id": "b", "version": "1_0",
   "policies": [{{"id": "p", "version": "1_0", "rules": [{rules}]}}],
