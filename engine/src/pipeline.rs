@@ -193,6 +193,7 @@ async fn scan_impl(
             input.files = (!matches!(reference.source, Source::Sbom { .. })).then_some(&facts);
             policy::evaluate(b, &input)
         });
+        catalog::secrets::redact_retrieved(&mut inventory);
         let analysis = Analysis {
             schema_version: SCHEMA_VERSION.into(),
             tool: ToolInfo::current(),

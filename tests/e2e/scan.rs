@@ -248,3 +248,79 @@ fn scans_the_shared_debian_image_from_oci_dir_and_docker_archive() {
         "both sources give the same package count"
     );
 }
+
+/// Files a bundle's `retrieved_files` rules name are evaluated on their real contents, but the
+/// analysis JSON keeps them with secret lines and `/etc/shadow` hashes masked; `/etc/shadow` is
+/// not retrieved at all unless a rule asks for it.
+#[test]
+fn retrieved_files_are_evaluated_then_masked_in_the_analysis() {
+    let home = tempfile::tempdir().unwrap();
+    let json = home.path().join("analysis.json");
+    let plain = home.path().join("plain.json");
+    let bundle = home.path().join("bundle.json");
+    std::fs::write(
+        &bundle,
+        r#"{"id": "b", "version": "1_0", "name": "retrieved",
+            "policies": [{"id": "p", "version": "1_0", "name": "p", "rules": [
+              {"id": "env", "gate": "retrieved_files", "trigger": "content_regex", "action": "STOP",
+               "params": [{"name": "path", "value": "/app/.env"},
+                          {"name": "regex", "value": "AWS_SECRET_ACCESS_KEY=Tg7v"},
+                          {"name": "check", "value": "match"}]},
+              {"id": "shadow", "gate": "retrieved_files", "trigger": "content_not_available", "action": "WARN",
+               "params": [{"name": "path", "value": "/etc/shadow"}]}]}],
+            "whitelists": [],
+            "mappings": [{"name": "all", "registry": "*", "repository": "*",
+                          "image": {"type": "tag", "value": "*"},
+                          "policy_ids": ["p"], "whitelist_ids": []}]}"#,
+    )
+    .unwrap();
+    let o = scan_in(
+        home.path(),
+        &[
+            "scan",
+            EXAMPLE,
+            "--policy",
+            bundle.to_str().unwrap(),
+            "-o",
+            &format!("json={}", json.display()),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&json).unwrap();
+    assert!(
+        !text.contains(PLANTED_SECRET),
+        "secret written to the analysis"
+    );
+    let a: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fired: Vec<&str> = a["evaluation"]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(a["evaluation"]["hits"].as_array().into_iter().flatten())
+        .filter_map(|h| h["rule_id"].as_str())
+        .collect();
+    assert!(
+        fired.contains(&"env"),
+        "the rule saw the real content: {fired:?}"
+    );
+    assert!(
+        !fired.contains(&"shadow"),
+        "/etc/shadow was retrieved: {fired:?}"
+    );
+    let env = a["inventory"]["retrieved_files"]["/app/.env"]
+        .as_str()
+        .unwrap();
+    assert!(env.contains("[redacted: AWS_SECRET_KEY "), "{env}");
+    assert!(env.contains("DATABASE_URL=postgres://app@db/app"), "{env}");
+
+    let o = scan_in(
+        home.path(),
+        &["scan", EXAMPLE, "-o", &format!("json={}", plain.display())],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&plain).unwrap()).unwrap();
+    let kept = a["inventory"]["retrieved_files"].as_object().unwrap();
+    assert!(kept.contains_key("/etc/passwd"), "{kept:?}");
+    assert!(!kept.contains_key("/etc/shadow"), "{kept:?}");
+    never_prints_secret(&o);
+}

@@ -294,7 +294,9 @@ impl CatalogOptions {
 }
 
 /// Files retained for gates as text (`Inventory::retrieved_files`).
-pub const RETRIEVED_FILES: &[&str] = &["/etc/passwd", "/etc/group", "/etc/shadow"];
+/// `/etc/shadow` is not among them: no default gate reads it and its hashes must not reach
+/// reports (a bundle rule naming it gets it, masked by [`secrets::redact_retrieved`]).
+pub const RETRIEVED_FILES: &[&str] = &["/etc/passwd", "/etc/group"];
 
 /// What the catalog stage needs the image stage to keep: every cataloger's globs and side
 /// files, executables (Go and Rust binaries), the distro files and [`RETRIEVED_FILES`].

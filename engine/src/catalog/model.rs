@@ -198,7 +198,8 @@ pub struct Inventory {
     /// Secrets found in file contents (masked).
     #[serde(default)]
     pub secrets: Vec<SecretFinding>,
-    /// Small text files retained for gates (`/etc/passwd`, `/etc/shadow`, `/etc/group`), by path.
+    /// Small text files retained for gates (`/etc/passwd`, `/etc/group`, and the paths a bundle's
+    /// `retrieved_files` rules name), by path; secrets in them are masked before output.
     #[serde(default)]
     pub retrieved_files: std::collections::BTreeMap<String, String>,
     /// Non-fatal problems.

@@ -391,6 +391,56 @@ pub fn from_hits(hits: &[FileContentHit]) -> Vec<SecretFinding> {
     hits.iter().map(|h| finding(h, &h.hit.rule)).collect()
 }
 
+/// Masks what must not leave the scan in the retrieved files an analysis keeps as text: every
+/// line holding a secret finding becomes `[redacted: RULE FINGERPRINT]`, and the password hash
+/// field of `/etc/shadow` (kept only when a bundle's `retrieved_files` rule names it) becomes
+/// `[redacted]`, its `!`/`*` lock prefix kept. Run after policy evaluation, so rules still see
+/// the real contents; a later `tollgate evaluate` of the saved analysis sees the masked text.
+pub fn redact_retrieved(inventory: &mut crate::catalog::Inventory) {
+    for (path, text) in inventory.retrieved_files.iter_mut() {
+        let secret_lines: Vec<&SecretFinding> = inventory
+            .secrets
+            .iter()
+            .filter(|s| &s.path == path && !s.rule.contains(':'))
+            .collect();
+        let shadow = path.trim_end_matches('/').ends_with("/etc/shadow");
+        if secret_lines.is_empty() && !shadow {
+            continue;
+        }
+        let mut out = String::with_capacity(text.len());
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let eol = &line[line.trim_end_matches(['\r', '\n']).len()..];
+            if let Some(f) = secret_lines.iter().find(|f| f.line == number) {
+                out.push_str(&format!("[redacted: {} {}]{eol}", f.rule, f.fingerprint));
+            } else if shadow {
+                out.push_str(&redact_shadow_line(line));
+            } else {
+                out.push_str(line);
+            }
+        }
+        *text = out;
+    }
+}
+
+/// `user:HASH:rest` → `user:[redacted]:rest` when HASH is a real hash (not empty, `*`, `!`,
+/// `!!`, `x`); a leading `!`/`*` (locked account) is kept.
+fn redact_shadow_line(line: &str) -> String {
+    let mut fields = line.splitn(3, ':');
+    let (Some(user), Some(hash)) = (fields.next(), fields.next()) else {
+        return line.to_string();
+    };
+    let lock_len = hash.len() - hash.trim_start_matches(['!', '*']).len();
+    let (lock, rest_hash) = hash.split_at(lock_len);
+    if rest_hash.is_empty() || rest_hash == "x" {
+        return line.to_string();
+    }
+    match fields.next() {
+        Some(rest) => format!("{user}:{lock}[redacted]:{rest}"),
+        None => format!("{user}:{lock}[redacted]"),
+    }
+}
+
 fn finding(h: &FileContentHit, rule: &str) -> SecretFinding {
     SecretFinding {
         rule: rule.to_string(),
@@ -404,6 +454,43 @@ fn finding(h: &FileContentHit, rule: &str) -> SecretFinding {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn retrieved_files_lose_secret_lines_and_shadow_hashes() {
+        let mut inv = crate::catalog::Inventory::default();
+        inv.retrieved_files.insert(
+            "/app/.env".into(),
+            "A=1\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nB=2\n".into(),
+        );
+        inv.retrieved_files.insert(
+            "/etc/shadow".into(),
+            "root:$6$salt$hash:19000:0:99999:7:::\nbin:*:19000::::::\nlocked:!$6$x$y:1::\nnopw::1::\n"
+                .into(),
+        );
+        inv.retrieved_files
+            .insert("/etc/passwd".into(), "root:x:0:0::/root:/bin/sh\n".into());
+        inv.secrets.push(SecretFinding {
+            rule: "AWS_SECRET_KEY".into(),
+            path: "/app/.env".into(),
+            line: 2,
+            layer_index: 0,
+            fingerprint: "0123456789ab".into(),
+            masked: String::new(),
+        });
+        redact_retrieved(&mut inv);
+        assert_eq!(
+            inv.retrieved_files["/app/.env"],
+            "A=1\n[redacted: AWS_SECRET_KEY 0123456789ab]\nB=2\n"
+        );
+        assert_eq!(
+            inv.retrieved_files["/etc/shadow"],
+            "root:[redacted]:19000:0:99999:7:::\nbin:*:19000::::::\nlocked:![redacted]:1::\nnopw::1::\n"
+        );
+        assert_eq!(
+            inv.retrieved_files["/etc/passwd"],
+            "root:x:0:0::/root:/bin/sh\n"
+        );
+    }
     use super::*;
 
     fn scan(text: &str) -> Vec<ContentHit> {
