@@ -69,6 +69,15 @@ fn mirror_db() -> Option<&'static Path> {
             .block_on(vulndb::build::build(&opts(SourceSpec::Dir(m), &[]), &out))
             .unwrap();
         assert!(summary.advisories > 35_000, "{}", summary.advisories);
+        eprintln!(
+            "whole mirror: {} advisories, {} borrowed a sibling's severity",
+            summary.advisories, summary.severity_borrowed
+        );
+        assert!(
+            summary.severity_borrowed > 500,
+            "Debian DSA/DLA records with rated siblings: {}",
+            summary.severity_borrowed
+        );
         Some(out)
     })
     .as_deref()

@@ -212,6 +212,14 @@ pub(crate) async fn run(cmd: DbCommand, global: &GlobalArgs) -> Result<Outcome> 
                     writeln!(out, "  enrichment: {} KEV, {} EPSS", s.kev, s.epss)
                         .into_diagnostic()?;
                 }
+                if s.severity_borrowed > 0 {
+                    writeln!(
+                        out,
+                        "  severity borrowed from sibling records of the same CVE: {} records",
+                        s.severity_borrowed
+                    )
+                    .into_diagnostic()?;
+                }
                 if !s.not_found.is_empty() {
                     writeln!(
                         out,

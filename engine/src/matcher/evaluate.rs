@@ -70,6 +70,17 @@ fn range_type(kind: &str) -> Option<RangeType> {
 
 /// Evaluates `version` (already parsed under `scheme`) against one `affected[]` entry.
 pub fn evaluate(scheme: Scheme, version: &Version, entry: &Affected) -> Evaluation {
+    evaluate_with(scheme, version, entry, true)
+}
+
+/// [`evaluate`] for the scan path: the same verdict, but a "not affected" verdict carries no
+/// reason (describing every range that did not contain the version is `explain`'s job and
+/// would cost more than the evaluation itself).
+pub fn evaluate_quiet(scheme: Scheme, version: &Version, entry: &Affected) -> Evaluation {
+    evaluate_with(scheme, version, entry, false)
+}
+
+fn evaluate_with(scheme: Scheme, version: &Version, entry: &Affected, reasons: bool) -> Evaluation {
     let mut problems = Vec::new();
     let mut described = Vec::new();
     let mut evaluable = false;
@@ -100,8 +111,9 @@ pub fn evaluate(scheme: Scheme, version: &Version, entry: &Affected) -> Evaluati
                     problems,
                 };
             }
-            Ok(None) => described
+            Ok(None) if reasons => described
                 .push(vosv::describe(scheme, rt, &evs).unwrap_or_else(|_| format!("{rt} range"))),
+            Ok(None) => {}
             Err(e) => problems.push(format!("range skipped: {e}")),
         }
     }
@@ -120,6 +132,14 @@ pub fn evaluate(scheme: Scheme, version: &Version, entry: &Affected) -> Evaluati
                 constraint,
                 fixed: None,
                 fix_state: FixState::Unknown,
+            },
+            problems,
+        };
+    }
+    if !reasons {
+        return Evaluation {
+            verdict: Verdict::NotAffected {
+                reason: String::new(),
             },
             problems,
         };
@@ -167,8 +187,20 @@ mod tests {
         let v = Version::parse(Scheme::Pep440, "2.20.0").unwrap();
         assert!(matches!(
             evaluate(Scheme::Pep440, &v, &e).verdict,
-            Verdict::NotAffected { .. }
+            Verdict::NotAffected { ref reason } if reason.contains("2.20.0")
         ));
+        assert_eq!(
+            evaluate_quiet(Scheme::Pep440, &v, &e).verdict,
+            Verdict::NotAffected {
+                reason: String::new()
+            }
+        );
+        let v = Version::parse(Scheme::Pep440, "2.19.1").unwrap();
+        assert_eq!(
+            evaluate_quiet(Scheme::Pep440, &v, &e).verdict,
+            evaluate(Scheme::Pep440, &v, &e).verdict,
+            "same verdict when affected"
+        );
 
         let open = entry(
             r#"{"package":{"ecosystem":"Debian:12","name":"x"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}"#,

@@ -21,7 +21,8 @@ pub mod severity;
 pub mod suppress;
 pub mod targets;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 pub use error::MatchError;
 pub use model::*;
@@ -29,7 +30,7 @@ pub use targets::{Env, MATCHERS, Matcher, Query};
 
 use crate::catalog::{Inventory, Package, Problem};
 use crate::version::Version;
-use crate::vulndb::VulnDb;
+use crate::vulndb::{RawCandidate, VulnDb};
 
 /// Matching options.
 #[derive(Debug, Clone, Default)]
@@ -72,8 +73,9 @@ pub fn run_detailed(
         db_ecosystems: &db_ecosystems,
     };
     let mut out = MatchOutcome::default();
+    let mut cache = CandidateCache::default();
     for pkg in &inventory.packages {
-        let hits = package_hits(pkg, db, &env, opts, &mut out.problems)?;
+        let hits = hits_with_cache(pkg, db, &env, opts, &mut cache, &mut out.problems)?;
         if hits.is_empty() {
             continue;
         }
@@ -99,6 +101,31 @@ fn is_informational(entry: &crate::vulndb::osv::Affected) -> bool {
         .is_some_and(|v| !v.is_null())
 }
 
+/// The candidate entries already read in one run, by (ecosystem, name key): images hold the same
+/// package name many times (nested `node_modules`, several site-packages), each looked up once.
+#[derive(Default)]
+struct CandidateCache(HashMap<(String, String), Rc<Vec<RawCandidate>>>);
+
+impl CandidateCache {
+    fn get(
+        &mut self,
+        db: &VulnDb,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Rc<Vec<RawCandidate>>, MatchError> {
+        let key = (
+            ecosystem.to_string(),
+            crate::vulndb::name_key(ecosystem, name),
+        );
+        if let Some(c) = self.0.get(&key) {
+            return Ok(Rc::clone(c));
+        }
+        let c = Rc::new(db.raw_candidates(ecosystem, name, false)?);
+        self.0.insert(key, Rc::clone(&c));
+        Ok(c)
+    }
+}
+
 /// Every (advisory entry) hit for one package, across its queries.
 pub fn package_hits(
     pkg: &Package,
@@ -107,11 +134,22 @@ pub fn package_hits(
     opts: &MatchOptions,
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<merge::Hit>, MatchError> {
+    hits_with_cache(pkg, db, env, opts, &mut CandidateCache::default(), problems)
+}
+
+fn hits_with_cache(
+    pkg: &Package,
+    db: &VulnDb,
+    env: &Env<'_>,
+    opts: &MatchOptions,
+    cache: &mut CandidateCache,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<merge::Hit>, MatchError> {
     let mut hits = Vec::new();
     let path = pkg.locations.first().map(|l| l.path.clone());
     for matcher in MATCHERS {
         for q in matcher.queries(pkg, env) {
-            let candidates = db.candidates(&q.ecosystem, &q.name, false)?;
+            let candidates = cache.get(db, &q.ecosystem, &q.name)?;
             if candidates.is_empty() {
                 continue;
             }
@@ -131,16 +169,21 @@ pub fn package_hits(
                     continue;
                 }
             };
-            for c in candidates {
+            for c in candidates.iter() {
                 if !opts.include_informational && is_informational(&c.entry) {
                     continue;
                 }
-                let ev = evaluate::evaluate(q.scheme, &version, &c.entry);
+                let ev = evaluate::evaluate_quiet(q.scheme, &version, &c.entry);
+                let affected = matches!(ev.verdict, evaluate::Verdict::Affected { .. });
+                if !affected && ev.problems.is_empty() {
+                    continue;
+                }
+                let record = db.head(c.advisory)?;
                 for p in ev.problems {
                     problems.push(Problem {
                         source: "matcher".into(),
                         path: path.clone(),
-                        message: format!("{} ({} {}): {p}", c.advisory.id, q.ecosystem, q.name),
+                        message: format!("{} ({} {}): {p}", record.id, q.ecosystem, q.name),
                     });
                 }
                 if let evaluate::Verdict::Affected {
@@ -150,8 +193,8 @@ pub fn package_hits(
                 } = ev.verdict
                 {
                     hits.push(merge::Hit {
-                        record: c.advisory,
-                        entry: c.entry,
+                        record,
+                        entry: c.entry.clone(),
                         matcher: q.matcher,
                         ecosystem: q.ecosystem.clone(),
                         searched_name: q.name.clone(),

@@ -28,5 +28,5 @@ pub use example::{
     EXAMPLE_ADVISORIES, cache_dir, default_path, example_path, is_example, open_or_build_example,
 };
 pub use open::{DEFAULT_MAX_AGE, DbMeta, DbSource, VulnDb, parse_max_age};
-pub use query::{Candidate, KevInfo, SearchHit};
+pub use query::{Candidate, KevInfo, RawCandidate, SearchHit};
 pub use schema::{SCHEMA_VERSION, name_key};

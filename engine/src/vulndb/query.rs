@@ -26,6 +26,17 @@ pub struct Candidate {
     pub ecosystem: String,
 }
 
+/// [`Candidate`] without the advisory: the scan path reads an advisory's head only for entries
+/// that matched ([`VulnDb::head`]); most candidates never need theirs, and not reading it skips
+/// the record's overflow pages.
+#[derive(Debug, Clone)]
+pub struct RawCandidate {
+    /// The `affected` entry naming the package.
+    pub entry: Affected,
+    /// The advisory's row, for [`VulnDb::head`].
+    pub advisory: i64,
+}
+
 /// A name-search hit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchHit {
@@ -84,11 +95,44 @@ impl VulnDb {
         name: &str,
         include_withdrawn: bool,
     ) -> Result<Vec<Candidate>, DbError> {
+        self.raw_candidates(ecosystem, name, include_withdrawn)?
+            .into_iter()
+            .map(|c| {
+                Ok(Candidate {
+                    advisory: self.head(c.advisory)?,
+                    entry: c.entry,
+                    ecosystem: ecosystem.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// The head (record without `affected`) of the advisory in row `advisory`
+    /// ([`RawCandidate::advisory`]).
+    pub fn head(&self, advisory: i64) -> Result<Record, DbError> {
+        let path = self.path();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT head FROM advisory WHERE rowid = ?1")
+            .map_err(sql(path, "reading an advisory"))?;
+        let head: String = stmt
+            .query_row([advisory], |r| r.get(0))
+            .map_err(sql(path, "reading an advisory"))?;
+        decode(path, &head)
+    }
+
+    /// [`VulnDb::candidates`] without decoding the advisory heads.
+    pub fn raw_candidates(
+        &self,
+        ecosystem: &str,
+        name: &str,
+        include_withdrawn: bool,
+    ) -> Result<Vec<RawCandidate>, DbError> {
         let path = self.path();
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT a.entry, v.head, v.withdrawn FROM affected a JOIN advisory v ON v.rowid = a.advisory \
+                "SELECT a.entry, a.advisory, v.withdrawn FROM affected a JOIN advisory v ON v.rowid = a.advisory \
                  WHERE a.ecosystem = ?1 AND a.name_key = ?2 ORDER BY v.id",
             )
             .map_err(sql(path, "querying advisories"))?;
@@ -102,11 +146,10 @@ impl VulnDb {
                 continue;
             }
             let entry: String = row.get(0).map_err(sql(path, "querying advisories"))?;
-            let head: String = row.get(1).map_err(sql(path, "querying advisories"))?;
-            out.push(Candidate {
-                advisory: decode(path, &head)?,
+            let advisory: i64 = row.get(1).map_err(sql(path, "querying advisories"))?;
+            out.push(RawCandidate {
                 entry: decode(path, &entry)?,
-                ecosystem: ecosystem.to_string(),
+                advisory,
             });
         }
         Ok(out)
