@@ -129,7 +129,12 @@ fn main() {
     let n: usize = std::env::var("TOLLGATE_BENCH_SBOMS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+        // `cargo test --all-targets` runs this without `--bench` (debug build): a smoke run.
+        .unwrap_or(if std::env::args().any(|a| a == "--bench") {
+            1000
+        } else {
+            40
+        });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
