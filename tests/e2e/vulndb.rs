@@ -118,7 +118,19 @@ fn db_commands_on_a_mirror_directory() {
     assert!(o.status.success(), "{}", stderr(&o));
     let st: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(st["meta"]["schema_version"], 1);
-    assert_eq!(st["meta"]["counts"]["Debian:12"], 5);
+    let debian12 = example_records()
+        .iter()
+        .filter(|(_, data)| {
+            let r: serde_json::Value = serde_json::from_slice(data).unwrap();
+            r["affected"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|a| a["package"]["ecosystem"] == "Debian:12")
+        })
+        .count();
+    assert!(debian12 >= 5, "the example set has Debian 12 advisories");
+    assert_eq!(st["meta"]["counts"]["Debian:12"], debian12);
     assert_eq!(st["example"], false);
 
     let o = run_in(&cache, &["db", "check", "--db", db_s]);
