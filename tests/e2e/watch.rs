@@ -596,6 +596,23 @@ fn attach_sbom_to_a_registry_and_import_it_into_another_store() {
         shown["inventory"]["source"]["manifest_digest"],
         img.manifest_digest.as_str()
     );
+    // The repository form imports every tag's SBOM; the referrers tag-schema tag is not a tag
+    // of the image, and a repository without SBOMs is an error.
+    let store_c = w("store-c");
+    let o = import(&format!("{}/team/app", reg.addr), &store_c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let done: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let imported = done["imported"].as_array().unwrap();
+    assert_eq!(imported.len(), 1, "{done}");
+    assert_eq!(imported[0][0], "1.0");
+    assert_eq!(imported[0][1]["subject"], img.manifest_digest.as_str());
+    assert_eq!(done["without_sbom"], serde_json::json!([]), "{done}");
+    let o = tollgate(&["store", "show", &img.manifest_digest, "--store", &store_c]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = import(&format!("{}/team/bare", reg.addr), &store_c);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr_has(&o, "no tag of"), "{}", stderr(&o));
+
     // Bad input: an image with no SBOM, a repository that does not exist, a registry that is
     // not there, a local source with --attach-sbom (reports still written, then exit 2).
     let o = import(&format!("{}/team/bare:1.0", reg.addr), &store_b);

@@ -51,7 +51,8 @@ pub(crate) enum StoreCommand {
         store: StoreArgs,
     },
     /// Record the CycloneDX SBOM that `scan --attach-sbom` pushed for a registry image (no
-    /// layers are pulled), so `watch` can re-match it.
+    /// layers are pulled), so `watch` can re-match it. `REGISTRY/REPO` without a tag or digest
+    /// imports the SBOM of every tag of the repository (tags without one are listed).
     Import {
         #[command(flatten)]
         source: SourceArgs,
@@ -147,6 +148,38 @@ pub(crate) async fn run(cmd: StoreCommand, global: &GlobalArgs) -> Result<Outcom
                 ));
             };
             let mut st = Store::open(store.store.as_deref())?;
+            if names_no_tag(&reference.input) {
+                let done = tollgate::watch::attach::import_repository(r, &load, &mut st).await?;
+                if json {
+                    let mut out = std::io::stdout().lock();
+                    serde_json::to_writer_pretty(&mut out, &done).into_diagnostic()?;
+                    out.write_all(b"\n").into_diagnostic()?;
+                    out.flush().into_diagnostic()?;
+                } else if !global.quiet {
+                    for (tag, d) in &done.imported {
+                        crate::render::note(&format!(
+                            "imported the SBOM of {}:{tag} ({} packages) as analysis {}",
+                            r.name(),
+                            d.packages,
+                            d.row
+                        ));
+                    }
+                    if !done.without_sbom.is_empty() {
+                        crate::render::note(&format!(
+                            "no SBOM attached to: {}",
+                            done.without_sbom.join(", ")
+                        ));
+                    }
+                }
+                if done.imported.is_empty() {
+                    return Err(miette::miette!(
+                        help = "push SBOMs with `tollgate scan IMAGE --attach-sbom`",
+                        "no tag of `{}` has an SBOM attached",
+                        reference.input
+                    ));
+                }
+                return Ok(Outcome::Pass);
+            }
             let done = tollgate::watch::attach::import_sbom(r, &load, &mut st).await?;
             if json {
                 let mut out = std::io::stdout().lock();
@@ -162,4 +195,10 @@ pub(crate) async fn run(cmd: StoreCommand, global: &GlobalArgs) -> Result<Outcom
             Ok(Outcome::Pass)
         }
     }
+}
+
+/// `REGISTRY/REPO` as typed, without `:TAG` or `@DIGEST` (the repository form of `store import`).
+fn names_no_tag(input: &str) -> bool {
+    let input = input.strip_prefix("registry:").unwrap_or(input);
+    !input.contains('@') && !input.rsplit('/').next().unwrap_or(input).contains(':')
 }

@@ -610,6 +610,105 @@ pub async fn attach_sbom(analysis: &Analysis, load: &LoadOptions) -> Result<Atta
     })
 }
 
+/// What importing a whole repository did, tag by tag.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RepositoryImport {
+    /// Tags whose SBOM was recorded, with what was recorded.
+    pub imported: Vec<(String, Imported)>,
+    /// Tags without an SBOM artifact (skipped, not an error).
+    pub without_sbom: Vec<String>,
+}
+
+/// Most tag-list pages followed (`Link: <…>; rel="next"`), a guard against a looping registry.
+const MAX_TAG_PAGES: usize = 1000;
+
+/// Every tag of the repository of `r` (the tag-list API, following `Link` pagination), without
+/// the referrers tag-schema tags (`sha256-…`), sorted.
+pub async fn list_tags(r: &RegistryRef, load: &LoadOptions) -> Result<Vec<String>, AttachError> {
+    let session = Session {
+        acc: crate::image::registry_access(r, load, false).await?,
+    };
+    let origin = session
+        .acc
+        .base
+        .find("/v2/")
+        .map_or(session.acc.base.as_str(), |i| &session.acc.base[..i])
+        .to_string();
+    let mut url = format!("{}/tags/list", session.acc.base);
+    let mut tags = Vec::new();
+    for _ in 0..MAX_TAG_PAGES {
+        let what = "tag list";
+        let Some(resp) = session.send(what, || session.acc.http.get(&url)).await? else {
+            return Err(AttachError::NotFound {
+                registry: r.registry.clone(),
+                what: format!("repository `{}`", r.name()),
+            });
+        };
+        let next = resp
+            .headers()
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (target, params) = v.split_once(';')?;
+                params
+                    .contains("rel=\"next\"")
+                    .then(|| target.trim().trim_start_matches('<').trim_end_matches('>'))
+                    .map(str::to_string)
+            });
+        let body = session.read_capped(what, resp, MAX_MANIFEST).await?;
+        let doc: Value = serde_json::from_slice(&body).map_err(|e| AttachError::BadArtifact {
+            registry: r.registry.clone(),
+            what: what.into(),
+            reason: format!("not JSON: {e}"),
+        })?;
+        tags.extend(
+            doc["tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter(|t| !t.starts_with("sha256-"))
+                .map(str::to_string),
+        );
+        match next {
+            Some(n) if n.starts_with('/') => url = format!("{origin}{n}"),
+            Some(n) => url = n,
+            None => {
+                tags.sort();
+                tags.dedup();
+                return Ok(tags);
+            }
+        }
+    }
+    Err(AttachError::BadArtifact {
+        registry: r.registry.clone(),
+        what: "tag list".into(),
+        reason: format!("more than {MAX_TAG_PAGES} pages"),
+    })
+}
+
+/// Imports the SBOM of every tag of the repository of `r` ([`list_tags`], then
+/// [`import_sbom`] per tag): `tollgate store import REGISTRY/REPO`. Tags without an SBOM are
+/// listed, not errors; any other failure stops the import (what was recorded stays recorded).
+pub async fn import_repository(
+    r: &RegistryRef,
+    load: &LoadOptions,
+    store: &mut crate::store::Store,
+) -> Result<RepositoryImport, AttachError> {
+    let mut out = RepositoryImport::default();
+    for tag in list_tags(r, load).await? {
+        let mut tagged = r.clone();
+        tagged.tag = Some(tag.clone());
+        tagged.digest = None;
+        match import_sbom(&tagged, load, store).await {
+            Ok(done) => out.imported.push((tag, done)),
+            Err(AttachError::NoSbom { .. }) => out.without_sbom.push(tag),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 fn platform_matches(entry: &Value, want: &Platform) -> bool {
     let p = &entry["platform"];
     p["os"].as_str() == Some(want.os.as_str())
