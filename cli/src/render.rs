@@ -65,3 +65,13 @@ pub(crate) fn note(line: &str) {
         eprintln!("{line}");
     }
 }
+
+/// Writes `value` to stdout as pretty JSON with one trailing newline (machine-readable output).
+pub(crate) fn print_json(value: &impl serde::Serialize) -> miette::Result<()> {
+    use miette::IntoDiagnostic;
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value).into_diagnostic()?;
+    out.write_all(b"\n").into_diagnostic()?;
+    out.flush().into_diagnostic()
+}

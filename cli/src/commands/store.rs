@@ -111,10 +111,7 @@ pub(crate) async fn run(cmd: StoreCommand, global: &GlobalArgs) -> Result<Outcom
                     "no stored analysis matches `{key}`"
                 ));
             };
-            let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &a).into_diagnostic()?;
-            out.write_all(b"\n").into_diagnostic()?;
-            out.flush().into_diagnostic()?;
+            crate::render::print_json(&a)?;
             Ok(Outcome::Pass)
         }
         StoreCommand::Prune { keep, store } => {
@@ -151,10 +148,7 @@ pub(crate) async fn run(cmd: StoreCommand, global: &GlobalArgs) -> Result<Outcom
             if names_no_tag(&reference.input) {
                 let done = tollgate::watch::attach::import_repository(r, &load, &mut st).await?;
                 if json {
-                    let mut out = std::io::stdout().lock();
-                    serde_json::to_writer_pretty(&mut out, &done).into_diagnostic()?;
-                    out.write_all(b"\n").into_diagnostic()?;
-                    out.flush().into_diagnostic()?;
+                    crate::render::print_json(&done)?;
                 } else if !global.quiet {
                     for (tag, d) in &done.imported {
                         crate::render::note(&format!(
@@ -182,10 +176,7 @@ pub(crate) async fn run(cmd: StoreCommand, global: &GlobalArgs) -> Result<Outcom
             }
             let done = tollgate::watch::attach::import_sbom(r, &load, &mut st).await?;
             if json {
-                let mut out = std::io::stdout().lock();
-                serde_json::to_writer_pretty(&mut out, &done).into_diagnostic()?;
-                out.write_all(b"\n").into_diagnostic()?;
-                out.flush().into_diagnostic()?;
+                crate::render::print_json(&done)?;
             } else if !global.quiet {
                 crate::render::note(&format!(
                     "imported the SBOM of {} ({} packages) from {} as analysis {}",
