@@ -145,7 +145,7 @@ pub(crate) async fn run(cmd: StoreCommand, global: &GlobalArgs) -> Result<Outcom
                 ));
             };
             let mut st = Store::open(store.store.as_deref())?;
-            if names_no_tag(&reference.input) {
+            if !r.tag_given && r.digest.is_none() {
                 let done = tollgate::watch::attach::import_repository(r, &load, &mut st).await?;
                 if json {
                     crate::render::print_json(&done)?;
@@ -186,10 +186,4 @@ pub(crate) async fn run(cmd: StoreCommand, global: &GlobalArgs) -> Result<Outcom
             Ok(Outcome::Pass)
         }
     }
-}
-
-/// `REGISTRY/REPO` as typed, without `:TAG` or `@DIGEST` (the repository form of `store import`).
-fn names_no_tag(input: &str) -> bool {
-    let input = input.strip_prefix("registry:").unwrap_or(input);
-    !input.contains('@') && !input.rsplit('/').next().unwrap_or(input).contains(':')
 }

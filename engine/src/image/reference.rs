@@ -23,6 +23,9 @@ pub struct RegistryRef {
     pub tag: Option<String>,
     /// `sha256:…` digest, when given.
     pub digest: Option<String>,
+    /// Whether the input wrote a tag (false when `latest` was defaulted or only a digest was
+    /// given): `REGISTRY/REPO` alone names the repository, e.g. for `store import`.
+    pub tag_given: bool,
 }
 
 impl RegistryRef {
@@ -259,6 +262,7 @@ pub(crate) fn parse_registry(s: &str, input: &str) -> Result<RegistryRef, ImageE
     } else {
         repo
     };
+    let tag_given = tag.is_some();
     let tag = match (tag, &digest) {
         (None, None) => Some("latest".to_string()),
         (t, _) => t,
@@ -268,6 +272,7 @@ pub(crate) fn parse_registry(s: &str, input: &str) -> Result<RegistryRef, ImageE
         repository,
         tag,
         digest,
+        tag_given,
     })
 }
 
@@ -362,6 +367,14 @@ mod tests {
     #[test]
     fn docker_normalisation() {
         assert_eq!(reg("alpine").to_string(), "docker.io/library/alpine:latest");
+        assert!(!reg("alpine").tag_given, "`latest` was defaulted");
+        assert!(
+            !reg("localhost:5000/team/app").tag_given,
+            "a port is not a tag"
+        );
+        assert!(reg("localhost:5000/team/app:latest").tag_given);
+        let digest = format!("alpine@sha256:{}", "a".repeat(64));
+        assert!(!reg(&digest).tag_given);
         assert_eq!(reg("user/app:1").to_string(), "docker.io/user/app:1");
         assert_eq!(
             reg("localhost:5000/app:1.0").to_string(),

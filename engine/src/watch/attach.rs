@@ -699,6 +699,7 @@ pub async fn import_repository(
     for tag in list_tags(r, load).await? {
         let mut tagged = r.clone();
         tagged.tag = Some(tag.clone());
+        tagged.tag_given = true;
         tagged.digest = None;
         match import_sbom(&tagged, load, store).await {
             Ok(done) => out.imported.push((tag, done)),
