@@ -401,7 +401,7 @@ pub fn redact_retrieved(inventory: &mut crate::catalog::Inventory) {
         let secret_lines: Vec<&SecretFinding> = inventory
             .secrets
             .iter()
-            .filter(|s| &s.path == path && !s.rule.contains(':'))
+            .filter(|s| &s.path == path && !s.rule.starts_with(CONTENT_PREFIX))
             .collect();
         let shadow = path.trim_end_matches('/').ends_with("/etc/shadow");
         if secret_lines.is_empty() && !shadow {
